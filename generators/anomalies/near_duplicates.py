@@ -1,0 +1,50 @@
+"""Near duplicates: a copy of a row whose text differs in case or whitespace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from datalit.generators.anomalies.patch import add_rows, pick_rows, replace_cells
+from datalit.generators.anomalies.registry import Planted, anomaly
+
+
+def vary(text: str, how: int) -> str:
+    """One of the variants a second data entry makes: upper case, title case, padded."""
+    variants = (text.upper(), text.title(), f" {text} ", text.lower().capitalize(), f"{text} ")
+    out = variants[how % len(variants)]
+    return out if out != text else f" {text}"
+
+
+@anomaly(
+    "near_duplicates",
+    examples=[
+        ("orders", {"table": "customers", "column": "email"}),
+        ("orders", {"table": "customers", "column": "name"}),
+    ],
+)
+def near_duplicates(tables, *, rng, table, column, fraction=0.02) -> Planted:
+    """Add copies of rows whose `column` text differs only in case or surrounding whitespace
+    (the same customer entered twice)."""
+    df = tables[table]
+    col = df[column]
+    eligible = (
+        col.notna().to_numpy()
+        & np.asarray([isinstance(v, str) and v.strip() != "" for v in col], dtype=bool)
+        if not pd.api.types.is_numeric_dtype(col)
+        else col.notna().to_numpy()
+    )
+    rows = pick_rows(
+        df, fraction, rng, table=table, eligible=eligible, what=f"with text in {column!r}"
+    )
+    out, added = add_rows(df, df.loc[rows], rng, table=table, sources=list(rows))
+    new_ids = added.loc[added["change"] == "row_added", "row"].to_numpy()
+    texts = [str(v) for v in out.loc[new_ids, column].astype("str")]
+    how = rng.integers(0, 5, len(texts))
+    out, changed = replace_cells(
+        out,
+        table=table,
+        column=column,
+        rows=pd.Index(new_ids),
+        values=[vary(t, h) for t, h in zip(texts, how, strict=True)],
+    )
+    return Planted({table: out}, pd.concat([added, changed], ignore_index=True))

@@ -1,0 +1,95 @@
+"""Generation: recipe -> clean tables -> plants in order -> raw tables + answer key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from datalit.generators import key as K
+from datalit.generators.anomalies import get as get_anomaly
+from datalit.generators.recipes import get as get_recipe
+from datalit.generators.spec import Plant
+
+from datalit.seeding import seeded
+
+
+@dataclass(frozen=True)
+class Generated:
+    """Everything one generation run produced. Tables are indexed by row identity."""
+
+    recipe: str
+    seed: int
+    rows: int
+    plants: tuple[Plant, ...]
+    clean: dict[str, pd.DataFrame]
+    """The clean tables (the truth), row identity = position."""
+    raw: dict[str, pd.DataFrame]
+    """The tables a candidate gets: the clean tables with every plant applied."""
+    truth: dict[str, pd.DataFrame]
+    """Instructor-only tables the recipe derives (e.g. the character spans of personal data)."""
+    key: pd.DataFrame
+    """The answer key (see datalit.generators.key)."""
+    answers: dict[str, Any]
+    """True answers to the questions the recipe or exercise asks, computed on the clean tables."""
+
+
+def plant_all(
+    tables: Mapping[str, pd.DataFrame],
+    plants: Sequence[Plant],
+    rng: np.random.Generator,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Apply `plants` in order to `tables`; return the raw tables and the finished key."""
+    current = dict(tables)
+    next_id = {name: len(df) for name, df in tables.items()}
+    key = K.empty_key()
+    for number, plant in enumerate(plants, start=1):
+        anomaly = get_anomaly(plant.anomaly)
+        result = anomaly(current, rng=rng, **plant.args)
+        step = result.key.copy()
+        for name, df in result.tables.items():
+            new_labels = df.index[df.index < 0]
+            if len(new_labels):
+                # Provisional ids -1, -2, … become the next free ids, in the order added.
+                ordered = np.sort(new_labels.to_numpy())[::-1]
+                mapping = dict(
+                    zip(ordered, range(next_id[name], next_id[name] + len(ordered)), strict=True)
+                )
+                next_id[name] += len(ordered)
+                df = df.rename(index=mapping)
+                in_table = (step["table"] == name) & (step["row"] < 0)
+                step.loc[in_table, "row"] = step.loc[in_table, "row"].map(mapping)
+            current[name] = df
+        step["anomaly_id"] = f"p{number:02d}"
+        step["anomaly"] = anomaly.name
+        key = K.compose(key, step)
+    return current, K.finalize(key)
+
+
+def generate(
+    recipe: str,
+    *,
+    seed: int,
+    rows: int | None = None,
+    plants: Sequence[Plant] | None = None,
+) -> Generated:
+    """Build `recipe` from `seed` and plant `plants` (the recipe's defaults when None)."""
+    spec = get_recipe(recipe)
+    n = spec.default_rows if rows is None else spec.check_rows(rows)
+    src = seeded(seed)
+    built = spec.build(src, rows=n)
+    chosen = tuple(spec.default_plants if plants is None else plants)
+    raw, key = plant_all(built.tables, chosen, src.rng)
+    return Generated(
+        recipe=spec.name,
+        seed=seed,
+        rows=n,
+        plants=chosen,
+        clean=built.tables,
+        raw=raw,
+        truth=built.truth,
+        key=key,
+        answers=spec.answers(built.tables) if spec.answers else {},
+    )

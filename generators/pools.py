@@ -1,0 +1,88 @@
+"""Small pools of realistic values built once per seed, and vectorized sampling from them.
+
+Faker is called only to fill pools (a few hundred calls); numpy draws row codes and Arrow
+`take` turns codes into strings, so a million rows cost milliseconds, not Faker calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from faker import Faker
+
+
+def unique_pool(make, size: int, *, attempts: int = 20) -> list[str]:
+    """Up to `size` distinct values from `make()` (a Faker method), in first-seen order."""
+    seen: dict[str, None] = {}
+    for _ in range(size * attempts):
+        seen.setdefault(make(), None)
+        if len(seen) == size:
+            break
+    return list(seen)
+
+
+def name_pools(fake: Faker, size: int = 300) -> tuple[list[str], list[str]]:
+    """First and last names (Faker's locale lists, which cite their census sources)."""
+    return unique_pool(fake.first_name, size), unique_pool(fake.last_name, size)
+
+
+def text_array(values: Sequence[str] | pa.Array) -> pa.Array:
+    arr = values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.large_string())
+    return arr.cast(pa.large_string())
+
+
+def take(values: Sequence[str] | pa.Array, codes: np.ndarray) -> pa.Array:
+    """values[codes] as an Arrow string array."""
+    return text_array(values).take(pa.array(codes))
+
+
+def join(*parts: pa.Array | str) -> pa.Array:
+    """Element-wise string concatenation of Arrow arrays and literal strings."""
+    typed = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts]
+    return pc.binary_join_element_wise(*typed, pa.scalar("", pa.large_string()))
+
+
+def series(arr: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas `str` column (no copy)."""
+    return pd.Series(pd.array(arr, dtype="str"))
+
+
+def fill_digits(template: str, rng: np.random.Generator, n: int) -> pa.Array:
+    """n strings from `template`: each '#' becomes a random digit, each '%' a digit 2-9.
+
+    Built as one fixed-width byte buffer, so no per-row formatting.
+    """
+    raw = np.frombuffer(template.encode("ascii"), dtype=np.uint8)
+    slots = np.flatnonzero(raw == ord("#"))
+    buf = np.tile(raw, (n, 1))
+    buf[:, slots] = rng.integers(ord("0"), ord("9") + 1, size=(n, len(slots)), dtype=np.uint8)
+    high = np.flatnonzero(raw == ord("%"))
+    buf[:, high] = rng.integers(ord("2"), ord("9") + 1, size=(n, len(high)), dtype=np.uint8)
+    return fixed_width(buf)
+
+
+def fixed_width(buf: np.ndarray) -> pa.Array:
+    """An (n, width) uint8 array of ASCII as an Arrow string array, without Python strings."""
+    n, width = buf.shape
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(buf).tobytes())
+    )
+
+
+def zero_padded(numbers: np.ndarray, width: int, prefix: str = "") -> pa.Array:
+    """Integers as fixed-width zero-padded strings with a prefix (ids like C000123)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    digits = np.empty((len(numbers), width), dtype=np.uint8)
+    rest = numbers.copy()
+    for i in range(width - 1, -1, -1):
+        digits[:, i] = ord("0") + rest % 10
+        rest //= 10
+    if prefix:
+        head = np.tile(np.frombuffer(prefix.encode("ascii"), dtype=np.uint8), (len(numbers), 1))
+        digits = np.hstack([head, digits])
+    return fixed_width(digits)

@@ -1,0 +1,213 @@
+"""`orders`: an online shop's customers, products, orders and exchange rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from datalit.generators import vocab
+from datalit.generators.pools import fill_digits, join, name_pools, series, take, zero_padded
+from datalit.generators.recipes.registry import Built, recipe
+from datalit.generators.spec import Plant
+
+from datalit.seeding import Seeded
+
+SIGNUP_START = np.datetime64("2022-01-01T00:00:00", "s")
+SIGNUP_END = np.datetime64("2024-06-30T00:00:00", "s")
+ORDERS_END = np.datetime64("2024-12-31T23:59:59", "s")
+DAY = 86_400
+
+
+def _sizes(rows: int) -> tuple[int, int]:
+    """Customers and products for `rows` orders: ~10 orders per customer, a catalogue that
+    grows slowly (1 M orders -> 100 k customers, 5 k products)."""
+    return max(20, rows // 10), int(np.clip(rows // 200, 20, 5000))
+
+
+def _customers(src: Seeded, n: int) -> pd.DataFrame:
+    rng, fake = src.rng, src.faker
+    firsts, lasts = name_pools(fake)
+    first = rng.integers(0, len(firsts), n)
+    last = rng.integers(0, len(lasts), n)
+    isos = list(vocab.COUNTRY_WEIGHTS)
+    country = rng.choice(len(isos), size=n, p=list(vocab.COUNTRY_WEIGHTS.values()))
+
+    # Cities and postcodes: pick a city of the customer's country, then a postcode in its range.
+    city_names, postcodes, city_of, country_of_city = [], [], [], []
+    for ci, iso in enumerate(isos):
+        for city, first_code, count in vocab.COUNTRIES[iso][3]:
+            for k in range(count):
+                if first_code.isdigit():
+                    code = str(int(first_code) + k).zfill(len(first_code))
+                else:
+                    code = first_code
+                postcodes.append(code)
+                city_of.append(len(city_names))
+                country_of_city.append(ci)
+            city_names.append(city)
+    postcode_country = np.array(country_of_city)
+    postcode_choice = np.empty(n, dtype=np.int64)
+    for ci in range(len(isos)):
+        members = np.flatnonzero(postcode_country == ci)
+        rows = np.flatnonzero(country == ci)
+        postcode_choice[rows] = members[rng.integers(0, len(members), len(rows))]
+    city_index = np.array(city_of)[postcode_choice]
+
+    # Phones follow each country's fictional range; pieces built per country, then put back in
+    # row order with one take.
+    pieces, positions = [], []
+    for ci, iso in enumerate(isos):
+        rows = np.flatnonzero(country == ci)
+        pieces.append(fill_digits(vocab.COUNTRIES[iso][2], rng, len(rows)))
+        positions.append(rows)
+    phone = pa.concat_arrays(pieces).take(pa.array(np.argsort(np.concatenate(positions))))
+
+    streets = [fake.street_name() for _ in range(200)]
+    house = pc.cast(pa.array(rng.integers(1, 400, n)), pa.large_string())
+    street = join(house, " ", take(streets, rng.integers(0, len(streets), n)))
+
+    lower_first = pc.utf8_lower(take(firsts, first))
+    lower_last = pc.utf8_lower(take(lasts, last))
+    number = pc.cast(pa.array(rng.integers(1, 100, n)), pa.large_string())
+    domain = take(vocab.EMAIL_DOMAINS, rng.integers(0, len(vocab.EMAIL_DOMAINS), n))
+    email = join(lower_first, ".", lower_last, number, "@", domain)
+    # Names like "O'Brien" or "Mary Ann" would make invalid local parts: keep letters and dots.
+    email = pc.replace_substring_regex(email, r"[^a-z0-9.@\-]", "")
+
+    signup = SIGNUP_START + rng.integers(
+        0, int((SIGNUP_END - SIGNUP_START) / np.timedelta64(1, "s")), n
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": series(zero_padded(np.arange(1, n + 1), 6, "C")),
+            "name": series(join(take(firsts, first), " ", take(lasts, last))),
+            "email": series(email),
+            "phone": series(phone),
+            "street": series(street),
+            "city": series(take(city_names, city_index)),
+            "postcode": series(take(postcodes, postcode_choice)),
+            "country": series(take(isos, country)),
+            "signup_date": pd.Series(signup.astype("datetime64[s]")),
+        }
+    )
+
+
+def _products(src: Seeded, n: int) -> pd.DataFrame:
+    rng = src.rng
+    cats = list(vocab.PRODUCT_CATEGORIES)
+    cat = rng.integers(0, len(cats), n)
+    names = []
+    # n <= 5000: building the names in Python is cheap and keeps them readable.
+    adjectives = vocab.PRODUCT_ADJECTIVES
+    adj = rng.integers(0, len(adjectives), n)
+    noun_pick = rng.integers(0, 1000, n)
+    for i in range(n):
+        nouns = vocab.PRODUCT_CATEGORIES[cats[cat[i]]][1]
+        names.append(f"{adjectives[adj[i]]} {nouns[noun_pick[i] % len(nouns)]}")
+    median = np.array([vocab.PRODUCT_CATEGORIES[c][0] for c in cats])[cat]
+    price = np.round(median * rng.lognormal(0.0, 0.45, n), 2)
+    price = np.maximum(price, 0.99)
+    return pd.DataFrame(
+        {
+            "product_id": series(zero_padded(np.arange(1, n + 1), 5, "P")),
+            "name": pd.Series(names, dtype="str"),
+            "category": series(take(cats, cat)),
+            "price_eur": price,
+        }
+    )
+
+
+@recipe(
+    "orders",
+    main_table="orders",
+    default_rows=2000,
+    min_rows=20,
+    default_plants=[
+        Plant("exact_duplicates", {"table": "orders", "fraction": 0.02}),
+        Plant("near_duplicates", {"table": "customers", "column": "email", "fraction": 0.03}),
+        Plant("disguised_missing", {"table": "customers", "column": "phone", "fraction": 0.05}),
+        Plant("missing_mcar", {"table": "orders", "column": "quantity", "fraction": 0.01}),
+        Plant(
+            "orphans",
+            {
+                "table": "orders",
+                "column": "customer_id",
+                "parent": "customers",
+                "parent_column": "customer_id",
+                "fraction": 0.01,
+            },
+        ),
+        Plant("fan_out", {"table": "products", "column": "product_id", "fraction": 0.02}),
+    ],
+    answers=lambda tables: orders_answers(tables),
+)
+def orders(src: Seeded, *, rows: int) -> Built:
+    """An online shop: customers, products, orders in local currencies, and EUR exchange rates."""
+    rng = src.rng
+    n_customers, n_products = _sizes(rows)
+    customers = _customers(src, n_customers)
+    products = _products(src, n_products)
+
+    # Some customers order much more than others (a Zipf-like long tail).
+    weights = rng.pareto(1.5, n_customers) + 0.05
+    cust = rng.choice(n_customers, size=rows, p=weights / weights.sum())
+    prod = rng.integers(0, n_products, rows)
+    iso = customers["country"].to_numpy(dtype=object)
+    currencies = np.array([vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS])
+    country_code = {c: i for i, c in enumerate(vocab.COUNTRY_WEIGHTS)}
+    cust_country = np.fromiter((country_code[c] for c in iso), dtype=np.int64, count=n_customers)
+    currency_code = cust_country[cust]
+    eur_per_unit = np.array([vocab.EUR_PER_UNIT[c] for c in currencies])
+    unit_price = np.round(products["price_eur"].to_numpy()[prod] / eur_per_unit[currency_code], 2)
+
+    # Orders come after signup: signup + an exponential wait, kept before the data's end date.
+    signup = customers["signup_date"].to_numpy().astype("int64")[cust]
+    end = ORDERS_END.astype("int64")
+    wait = rng.exponential(120 * DAY, rows).astype(np.int64) + rng.integers(3600, DAY, rows)
+    ordered = np.minimum(signup + wait, end - rng.integers(0, 30 * DAY, rows))
+    ordered = np.maximum(ordered, signup + 60)
+    statuses = list(vocab.ORDER_STATUSES)
+    status = rng.choice(len(statuses), size=rows, p=list(vocab.ORDER_STATUSES.values()))
+    delivered = ordered + rng.integers(DAY, 9 * DAY, rows)
+    has_delivery = np.isin(status, [statuses.index("delivered"), statuses.index("returned")])
+    delivered_at = pd.Series(delivered.astype("datetime64[s]")).where(has_delivery)
+
+    orders_df = pd.DataFrame(
+        {
+            "order_id": np.arange(100_001, 100_001 + rows, dtype=np.int64),
+            "customer_id": series(take(pa.array(customers["customer_id"]), cust)),
+            "product_id": series(take(pa.array(products["product_id"]), prod)),
+            "quantity": (rng.geometric(0.55, rows)).astype(np.int64),
+            "unit_price": unit_price,
+            "currency": series(take(list(currencies), currency_code)),
+            "ordered_at": pd.Series(ordered.astype("datetime64[s]")),
+            "delivered_at": delivered_at,
+            "status": series(take(statuses, status)),
+        }
+    )
+    fx = pd.DataFrame(
+        {
+            "currency": pd.Series(list(vocab.EUR_PER_UNIT), dtype="str"),
+            "eur_per_unit": list(vocab.EUR_PER_UNIT.values()),
+        }
+    )
+    return Built(
+        tables={"customers": customers, "products": products, "orders": orders_df, "fx_rates": fx}
+    )
+
+
+def orders_answers(tables: dict[str, pd.DataFrame]) -> dict:
+    """True figures on the clean tables: revenue in EUR by country (cancelled orders excluded)."""
+    o = tables["orders"]
+    fx = tables["fx_rates"].set_index("currency")["eur_per_unit"]
+    live = o[o["status"] != "cancelled"]
+    eur = live["quantity"] * live["unit_price"] * live["currency"].map(fx).to_numpy()
+    country = live["customer_id"].map(tables["customers"].set_index("customer_id")["country"])
+    by_country = eur.groupby(country.to_numpy()).sum().round(2)
+    return {
+        "orders": len(o),
+        "customers": len(tables["customers"]),
+        "revenue_eur_by_country": {k: float(v) for k, v in sorted(by_country.items())},
+        "revenue_eur_total": round(float(eur.sum()), 2),
+    }
