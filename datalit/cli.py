@@ -1,2 +1,143 @@
-def main():
-    print("datalit")
+"""The `datalit` command. Heavy imports happen inside commands so `datalit --help` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from datalit.errors import DatalitError
+
+
+class Group(click.Group):
+    """Turns user errors into one clear message (exit 2) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DatalitError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="datalit")
+def main() -> None:
+    """datalit: messy datasets with an exact answer key, notebook exercises, a sandboxed grader."""
+
+
+def _parse_plant_options(recipe: str | None, spec: Path | None):
+    from datalit.generators.spec import GenerationSpec, load_spec
+
+    if spec is not None:
+        loaded = load_spec(spec)
+        if recipe is not None and recipe != loaded.recipe:
+            raise DatalitError(
+                f"NAME {recipe!r} and the spec's recipe {loaded.recipe!r} disagree; "
+                "give one of them"
+            )
+        return loaded
+    if recipe is None:
+        raise DatalitError("give a recipe NAME (see `datalit recipes`) or --spec FILE")
+    return GenerationSpec(recipe=recipe)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--seed", type=int, required=True, help="Seed: same seed and versions, same bytes.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option("--rows", type=int, default=None, help="Rows of the recipe's main table.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True, help="Format of the raw tables.")
+@click.option("--spec", type=click.Path(path_type=Path), default=None,
+              help="TOML with recipe, rows and [[plants]] (instead of the recipe's defaults).")
+@click.option("--overwrite", is_flag=True, help="Replace DIR if it holds an earlier dataset.")
+def generate(name, seed, out, rows, fmt, spec, overwrite):
+    """Generate recipe NAME's raw tables into OUT/data and its answer key into OUT/key."""
+    from datalit.generators.engine import generate as run_generate
+    from datalit.generators.output import write_generated
+    from datalit.progress import Steps
+
+    from datalit.generators.output import check_target
+    from datalit.generators.recipes import get as get_recipe
+
+    chosen = _parse_plant_options(name, spec)
+    get_recipe(chosen.recipe)  # fail fast on a bad name or folder, before any work
+    check_target(out, overwrite=overwrite)
+    with Steps("generating") as steps:
+        g = run_generate(
+            chosen.recipe,
+            seed=seed,
+            rows=rows if rows is not None else chosen.rows,
+            plants=chosen.plants,
+            on_step=steps.advance,
+        )
+        write_generated(g, out, fmt=fmt, overwrite=overwrite, on_file=steps.advance)
+    _print_summary(g, out)
+
+
+@main.command()
+def anomalies():
+    """List every registered anomaly type: name, description, arguments."""
+    from datalit.generators.anomalies import REGISTRY
+
+    for name in sorted(REGISTRY):
+        a = REGISTRY[name]
+        click.echo(f"{name:<22} {a.description}  [{a.signature()}]")
+
+
+@main.command()
+def recipes():
+    """List the recipes `datalit generate` can build."""
+    from datalit.generators.recipes import REGISTRY
+
+    for name in sorted(REGISTRY):
+        r = REGISTRY[name]
+        click.echo(f"{name:<14} {r.description} (default {r.default_rows} {r.main_table})")
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Folder to write the demo dataset to.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+def demo(out, seed):
+    """Generate the default dataset (recipe `orders`) and show what was planted."""
+    from datalit.generators.engine import generate as run_generate
+    from datalit.generators.output import write_generated
+    from datalit.progress import Steps
+
+    with Steps("generating") as steps:
+        g = run_generate("orders", seed=seed, on_step=steps.advance)
+        write_generated(g, out, overwrite=True, on_file=steps.advance)
+    _print_summary(g, out)
+
+
+def _print_summary(g, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and truncate names.
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    table = Table(title=f"planted in recipe {g.recipe!r}, seed {g.seed}")
+    for col in ("plant", "anomaly", "table", "column", "cells", "rows added", "rows removed"):
+        table.add_column(col, justify="right" if col.startswith(("cells", "rows")) else "left")
+    for i, plant in enumerate(g.plants, start=1):
+        k = g.key[g.key["anomaly_id"] == f"p{i:02d}"]
+        table.add_row(
+            f"p{i:02d}",
+            plant.anomaly,
+            str(plant.args.get("table", "")),
+            str(plant.args.get("column", plant.args.get("columns", ""))),
+            str(int((k["change"] == "cell").sum())),
+            str(int((k["change"] == "row_added").sum())),
+            str(int((k["change"] == "row_removed").sum())),
+        )
+    console.print(table)
+    sizes = ", ".join(f"{name} {len(df)}" for name, df in g.raw.items())
+    console.print(f"raw tables: {sizes}")
+    console.print(f"wrote {out}/data (candidate) and {out}/key (instructor): {len(g.key)} key rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +40,11 @@ def plant_all(
     tables: Mapping[str, pd.DataFrame],
     plants: Sequence[Plant],
     rng: np.random.Generator,
+    *,
+    on_step: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Apply `plants` in order to `tables`; return the raw tables and the finished key."""
+    """Apply `plants` in order to `tables`; return the raw tables and the finished key.
+    `on_step(name)` is called after each plant (progress display)."""
     current = dict(tables)
     next_id = {name: len(df) for name, df in tables.items()}
     key = K.empty_key()
@@ -65,6 +68,8 @@ def plant_all(
         step["anomaly_id"] = f"p{number:02d}"
         step["anomaly"] = anomaly.name
         key = K.compose(key, step)
+        if on_step:
+            on_step(f"planted {anomaly.name}")
     return current, K.finalize(key)
 
 
@@ -74,14 +79,17 @@ def generate(
     seed: int,
     rows: int | None = None,
     plants: Sequence[Plant] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> Generated:
     """Build `recipe` from `seed` and plant `plants` (the recipe's defaults when None)."""
     spec = get_recipe(recipe)
     n = spec.default_rows if rows is None else spec.check_rows(rows)
     src = seeded(seed)
     built = spec.build(src, rows=n)
+    if on_step:
+        on_step(f"built {spec.name}")
     chosen = tuple(spec.default_plants if plants is None else plants)
-    raw, key = plant_all(built.tables, chosen, src.rng)
+    raw, key = plant_all(built.tables, chosen, src.rng, on_step=on_step)
     return Generated(
         recipe=spec.name,
         seed=seed,
