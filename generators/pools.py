@@ -25,9 +25,32 @@ def unique_pool(make, size: int, *, attempts: int = 20) -> list[str]:
     return list(seen)
 
 
-def name_pools(fake: Faker, size: int = 300) -> tuple[list[str], list[str]]:
-    """First and last names (Faker's locale lists, which cite their census sources)."""
-    return unique_pool(fake.first_name, size), unique_pool(fake.last_name, size)
+def name_pools(
+    fake: Faker, rng: np.random.Generator, size: int = 300
+) -> tuple[list[str], list[str]]:
+    """`size` first and last names drawn by frequency from the Faker locale's name lists
+    (which cite their census sources). Reading the lists once is far cheaper than calling
+    `fake.first_name()` hundreds of times, and the draw stays on our seeded rng."""
+    person = fake.provider("faker.providers.person")
+
+    def draw(weighted) -> list[str]:
+        names = list(weighted)
+        p = np.fromiter(weighted.values(), dtype=float, count=len(names))
+        picked = rng.choice(len(names), size=min(size, len(names)), replace=False, p=p / p.sum())
+        return [names[i] for i in picked]
+
+    return draw(person.first_names), draw(person.last_names)
+
+
+def weighted_codes(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n draws of indices 0..len(weights)-1 with probability ∝ weights.
+
+    One lookup table of 2**20 slots built with sorted searches, then one random gather: much
+    faster than `rng.choice(p=...)` for millions of draws (resolution 1e-6 per slot)."""
+    slots = 1 << 20
+    cdf = np.cumsum(np.asarray(weights, dtype=float))
+    lut = np.searchsorted(cdf / cdf[-1], (np.arange(slots) + 0.5) / slots).astype(np.int32)
+    return lut[rng.integers(0, slots, n, dtype=np.int32)]
 
 
 def text_array(values: Sequence[str] | pa.Array) -> pa.Array:

@@ -7,7 +7,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from datalit.generators import vocab
-from datalit.generators.pools import fill_digits, join, name_pools, series, take, zero_padded
+from datalit.generators.pools import (
+    fill_digits,
+    join,
+    name_pools,
+    series,
+    take,
+    weighted_codes,
+    zero_padded,
+)
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
 
@@ -17,6 +25,8 @@ SIGNUP_START = np.datetime64("2022-01-01T00:00:00", "s")
 SIGNUP_END = np.datetime64("2024-06-30T00:00:00", "s")
 ORDERS_END = np.datetime64("2024-12-31T23:59:59", "s")
 DAY = 86_400
+# Items per order line: 1 most of the time (a geometric-like tail up to 8; invented).
+QUANTITY_WEIGHTS = np.array([0.55, 0.25, 0.11, 0.05, 0.02, 0.01, 0.007, 0.003])
 
 
 def _sizes(rows: int) -> tuple[int, int]:
@@ -25,13 +35,14 @@ def _sizes(rows: int) -> tuple[int, int]:
     return max(20, rows // 10), int(np.clip(rows // 200, 20, 5000))
 
 
-def _customers(src: Seeded, n: int) -> pd.DataFrame:
+def _customers(src: Seeded, n: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customers table and each customer's country code (index into COUNTRY_WEIGHTS)."""
     rng, fake = src.rng, src.faker
-    firsts, lasts = name_pools(fake)
+    firsts, lasts = name_pools(fake, rng)
     first = rng.integers(0, len(firsts), n)
     last = rng.integers(0, len(lasts), n)
     isos = list(vocab.COUNTRY_WEIGHTS)
-    country = rng.choice(len(isos), size=n, p=list(vocab.COUNTRY_WEIGHTS.values()))
+    country = weighted_codes(np.array(list(vocab.COUNTRY_WEIGHTS.values())), n, rng)
 
     # Cities and postcodes: pick a city of the customer's country, then a postcode in its range.
     city_names, postcodes, city_of, country_of_city = [], [], [], []
@@ -78,7 +89,7 @@ def _customers(src: Seeded, n: int) -> pd.DataFrame:
     signup = SIGNUP_START + rng.integers(
         0, int((SIGNUP_END - SIGNUP_START) / np.timedelta64(1, "s")), n
     )
-    return pd.DataFrame(
+    df = pd.DataFrame(
         {
             "customer_id": series(zero_padded(np.arange(1, n + 1), 6, "C")),
             "name": series(join(take(firsts, first), " ", take(lasts, last))),
@@ -89,8 +100,10 @@ def _customers(src: Seeded, n: int) -> pd.DataFrame:
             "postcode": series(take(postcodes, postcode_choice)),
             "country": series(take(isos, country)),
             "signup_date": pd.Series(signup.astype("datetime64[s]")),
-        }
+        },
+        copy=False,
     )
+    return df, country
 
 
 def _products(src: Seeded, n: int) -> pd.DataFrame:
@@ -146,18 +159,15 @@ def orders(src: Seeded, *, rows: int) -> Built:
     """An online shop: customers, products, orders in local currencies, and EUR exchange rates."""
     rng = src.rng
     n_customers, n_products = _sizes(rows)
-    customers = _customers(src, n_customers)
+    customers, customer_country = _customers(src, n_customers)
     products = _products(src, n_products)
 
     # Some customers order much more than others (a Zipf-like long tail).
     weights = rng.pareto(1.5, n_customers) + 0.05
-    cust = rng.choice(n_customers, size=rows, p=weights / weights.sum())
+    cust = weighted_codes(weights, rows, rng)
     prod = rng.integers(0, n_products, rows)
-    iso = customers["country"].to_numpy(dtype=object)
     currencies = np.array([vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS])
-    country_code = {c: i for i, c in enumerate(vocab.COUNTRY_WEIGHTS)}
-    cust_country = np.fromiter((country_code[c] for c in iso), dtype=np.int64, count=n_customers)
-    currency_code = cust_country[cust]
+    currency_code = customer_country[cust]
     eur_per_unit = np.array([vocab.EUR_PER_UNIT[c] for c in currencies])
     unit_price = np.round(products["price_eur"].to_numpy()[prod] / eur_per_unit[currency_code], 2)
 
@@ -168,23 +178,25 @@ def orders(src: Seeded, *, rows: int) -> Built:
     ordered = np.minimum(signup + wait, end - rng.integers(0, 30 * DAY, rows))
     ordered = np.maximum(ordered, signup + 60)
     statuses = list(vocab.ORDER_STATUSES)
-    status = rng.choice(len(statuses), size=rows, p=list(vocab.ORDER_STATUSES.values()))
+    status = weighted_codes(np.array(list(vocab.ORDER_STATUSES.values())), rows, rng)
     delivered = ordered + rng.integers(DAY, 9 * DAY, rows)
-    has_delivery = np.isin(status, [statuses.index("delivered"), statuses.index("returned")])
+    has_delivery = (status == statuses.index("delivered")) | (status == statuses.index("returned"))
     delivered_at = pd.Series(delivered.astype("datetime64[s]")).where(has_delivery)
 
     orders_df = pd.DataFrame(
         {
             "order_id": np.arange(100_001, 100_001 + rows, dtype=np.int64),
-            "customer_id": series(take(pa.array(customers["customer_id"]), cust)),
-            "product_id": series(take(pa.array(products["product_id"]), prod)),
-            "quantity": (rng.geometric(0.55, rows)).astype(np.int64),
+            # Ids are fixed-width, so they are built as bytes rather than looked up.
+            "customer_id": series(zero_padded(cust + 1, 6, "C")),
+            "product_id": series(zero_padded(prod + 1, 5, "P")),
+            "quantity": weighted_codes(QUANTITY_WEIGHTS, rows, rng).astype(np.int64) + 1,
             "unit_price": unit_price,
             "currency": series(take(list(currencies), currency_code)),
             "ordered_at": pd.Series(ordered.astype("datetime64[s]")),
             "delivered_at": delivered_at,
             "status": series(take(statuses, status)),
-        }
+        },
+        copy=False,
     )
     fx = pd.DataFrame(
         {
