@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export UV_COMPILE_BYTECODE := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test test-slow lint bench lock clean
+.PHONY: demo test test-slow lint bench lock docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datalit needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -36,6 +36,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_generate.py
+
+docs: $(STAMP)
+	$(VENV)/bin/datalit anomalies --markdown > docs/anomalies.md
 
 lock:
 	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -46,21 +46,31 @@ def _parse_plant_options(recipe: str | None, spec: Path | None):
 @main.command()
 @click.argument("name", required=False)
 @click.option("--seed", type=int, required=True, help="Seed: same seed and versions, same bytes.")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write."
+)
 @click.option("--rows", type=int, default=None, help="Rows of the recipe's main table.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True, help="Format of the raw tables.")
-@click.option("--spec", type=click.Path(path_type=Path), default=None,
-              help="TOML with recipe, rows and [[plants]] (instead of the recipe's defaults).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="Format of the raw tables.",
+)
+@click.option(
+    "--spec",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML with recipe, rows and [[plants]] (instead of the recipe's defaults).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace DIR if it holds an earlier dataset.")
 def generate(name, seed, out, rows, fmt, spec, overwrite):
     """Generate recipe NAME's raw tables into OUT/data and its answer key into OUT/key."""
     from datalit.generators.engine import generate as run_generate
-    from datalit.generators.output import write_generated
-    from datalit.progress import Steps
-
-    from datalit.generators.output import check_target
+    from datalit.generators.output import check_target, write_generated
     from datalit.generators.recipes import get as get_recipe
+    from datalit.progress import Steps
 
     chosen = _parse_plant_options(name, spec)
     get_recipe(chosen.recipe)  # fail fast on a bad name or folder, before any work
@@ -78,10 +88,15 @@ def generate(name, seed, out, rows, fmt, spec, overwrite):
 
 
 @main.command()
-def anomalies():
+@click.option("--markdown", is_flag=True, help="Print the reference table of docs/anomalies.md.")
+def anomalies(markdown):
     """List every registered anomaly type: name, description, arguments."""
     from datalit.generators.anomalies import REGISTRY
+    from datalit.generators.anomalies.registry import markdown_reference
 
+    if markdown:
+        click.echo(markdown_reference(), nl=False)
+        return
     for name in sorted(REGISTRY):
         a = REGISTRY[name]
         click.echo(f"{name:<22} {a.description}  [{a.signature()}]")
@@ -98,8 +113,13 @@ def recipes():
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-out"),
-              show_default=True, help="Folder to write the demo dataset to.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help="Folder to write the demo dataset to.",
+)
 @click.option("--seed", type=int, default=2026, show_default=True)
 def demo(out, seed):
     """Generate the default dataset (recipe `orders`) and show what was planted."""

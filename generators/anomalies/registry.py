@@ -243,3 +243,22 @@ def get(name: str) -> AnomalyType:
         return REGISTRY[name]
     except KeyError:
         raise UnknownName("anomaly", name, list(REGISTRY)) from None
+
+
+def markdown_reference() -> str:
+    """docs/anomalies.md: every registered anomaly with its description, arguments and an example."""
+    lines = [
+        "# Anomaly types",
+        "",
+        "Generated from the registry by `make docs` (`datalit anomalies --markdown`); a test fails",
+        "when this file and the registry disagree. Arguments follow one naming scheme:",
+        "",
+    ]
+    lines += [f"- `{a.name}`: {a.help}" for a in ARGUMENTS.values()]
+    lines += ["", "| anomaly | what it plants | arguments | example |", "|---|---|---|---|"]
+    for name in sorted(REGISTRY):
+        a = REGISTRY[name]
+        recipe, args = a.examples[0]
+        example = f"{recipe}: " + ", ".join(f"{k}={v!r}" for k, v in args.items())
+        lines.append(f"| `{name}` | {a.description} | `{a.signature()}` | {example} |")
+    return "\n".join(lines) + "\n"
