@@ -6,7 +6,9 @@ Faker is called only to fill pools (a few hundred calls); numpy draws row codes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+import unicodedata
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ from faker import Faker
 
 
 def unique_pool(make, size: int, *, attempts: int = 20) -> list[str]:
-    """Up to `size` distinct values from `make()` (a Faker method), in first-seen order."""
+    """Up to `size` distinct values from `make()` (a seeded Faker method), in first-seen order."""
     seen: dict[str, None] = {}
     for _ in range(size * attempts):
         seen.setdefault(make(), None)
@@ -26,20 +28,37 @@ def unique_pool(make, size: int, *, attempts: int = 20) -> list[str]:
 
 
 def name_pools(
-    fake: Faker, rng: np.random.Generator, size: int = 300
+    locale: str | Faker, rng: np.random.Generator, size: int = 300
 ) -> tuple[list[str], list[str]]:
-    """`size` first and last names drawn by frequency from the Faker locale's name lists
-    (which cite their census sources). Reading the lists once is far cheaper than calling
-    `fake.first_name()` hundreds of times, and the draw stays on our seeded rng."""
-    person = fake.provider("faker.providers.person")
+    """`size` first and last names drawn from the Faker locale's name lists (which cite their
+    census sources), by frequency where Faker gives weights. Reading the lists is far cheaper
+    than calling `fake.first_name()` hundreds of times, and the draw stays on our seeded rng."""
+    if not isinstance(locale, str):
+        locale = locale.locales[0]  # a Faker instance: its (first) locale
+    person = importlib.import_module(f"faker.providers.person.{locale}").Provider
 
-    def draw(weighted) -> list[str]:
-        names = list(weighted)
-        p = np.fromiter(weighted.values(), dtype=float, count=len(names))
+    def draw(names_or_weights) -> list[str]:
+        names = list(names_or_weights)
+        if isinstance(names_or_weights, Mapping):
+            p = np.fromiter(names_or_weights.values(), dtype=float, count=len(names))
+        else:
+            p = np.ones(len(names))
+        # Faker's lists can repeat a name (e.g. male and female lists merged): draw distinct ones.
+        unique = dict.fromkeys(names)
+        weights = dict.fromkeys(unique, 0.0)
+        for n, w in zip(names, p, strict=True):
+            weights[n] += w
+        names, p = list(weights), np.array(list(weights.values()))
         picked = rng.choice(len(names), size=min(size, len(names)), replace=False, p=p / p.sum())
         return [names[i] for i in picked]
 
     return draw(person.first_names), draw(person.last_names)
+
+
+def ascii_fold(text: str) -> str:
+    """ "Hélène Côté" -> "Helene Cote": how most systems build email addresses from names."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def weighted_codes(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -90,6 +90,13 @@ COUNTRIES = {
         ],
     ),
 }
+# Faker locale whose census-derived name lists fit each country's customers. Faker 40 has no
+# person provider for en_AU or en_CA: Australian customers take British names, Canadian ones the
+# Québécois lists (so accented names such as "Hélène Côté" occur, as they do in real exports).
+NAME_LOCALES = {"US": "en_US", "CA": "fr_CA", "GB": "en_GB", "FR": "fr_FR", "AU": "en_GB"}
+# French street types (Faker's fr_FR address formats use the same): composed with surnames.
+FRENCH_STREET_TYPES = ("rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse", "quai")
+
 # Share of customers per country (a plausible skew for a European/US shop; invented).
 COUNTRY_WEIGHTS = {"US": 0.40, "GB": 0.18, "FR": 0.17, "CA": 0.13, "AU": 0.12}
 

@@ -22,7 +22,8 @@ DATE_PLACEHOLDERS = ("1900-01-01", "1970-01-01", "0000-00-00")
     ],
 )
 def disguised_missing(tables, *, rng, table, column, fraction=0.05, sentinel=None) -> Planted:
-    """Replace values with a placeholder that means "missing" ("N/A", -99, 1900-01-01…);
+    """Replace values with a placeholder that means "missing" ("N/A", -99, 1900-01-01…).
+
     `sentinel` picks one, otherwise one per row from the column type's usual placeholders."""
     df = tables[table]
     col = df[column]

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datalit.generators import vocab
 from datalit.generators.pools import (
+    ascii_fold,
     fill_digits,
     join,
     name_pools,
@@ -35,56 +36,68 @@ def _sizes(rows: int) -> tuple[int, int]:
     return max(20, rows // 10), int(np.clip(rows // 200, 20, 5000))
 
 
+def _street_pool(iso: str, lasts: list[str], src: Seeded, size: int = 150) -> list[str]:
+    """Street names: French ones composed like Faker's fr_FR formats ("rue Martin"),
+    the others from Faker's en_US street formats."""
+    if iso in ("FR", "CA"):
+        types = vocab.FRENCH_STREET_TYPES
+        kinds = src.rng.integers(0, len(types), size)
+        names = src.rng.integers(0, len(lasts), size)
+        return sorted({f"{types[k]} {lasts[i]}" for k, i in zip(kinds, names, strict=True)})
+    return sorted({src.faker.street_name() for _ in range(size)})
+
+
+def _postcodes(iso: str) -> tuple[list[str], list[str]]:
+    """Every postcode of the country's cities, with its city (postcode -> city is a function)."""
+    codes, cities = [], []
+    for city, first_code, count in vocab.COUNTRIES[iso][3]:
+        for k in range(count):
+            codes.append(
+                str(int(first_code) + k).zfill(len(first_code))
+                if first_code.isdigit()
+                else first_code
+            )
+            cities.append(city)
+    return codes, cities
+
+
 def _customers(src: Seeded, n: int) -> tuple[pd.DataFrame, np.ndarray]:
     """The customers table and each customer's country code (index into COUNTRY_WEIGHTS)."""
-    rng, fake = src.rng, src.faker
-    firsts, lasts = name_pools(fake, rng)
-    first = rng.integers(0, len(firsts), n)
-    last = rng.integers(0, len(lasts), n)
+    rng = src.rng
     isos = list(vocab.COUNTRY_WEIGHTS)
     country = weighted_codes(np.array(list(vocab.COUNTRY_WEIGHTS.values())), n, rng)
 
-    # Cities and postcodes: pick a city of the customer's country, then a postcode in its range.
-    city_names, postcodes, city_of, country_of_city = [], [], [], []
-    for ci, iso in enumerate(isos):
-        for city, first_code, count in vocab.COUNTRIES[iso][3]:
-            for k in range(count):
-                if first_code.isdigit():
-                    code = str(int(first_code) + k).zfill(len(first_code))
-                else:
-                    code = first_code
-                postcodes.append(code)
-                city_of.append(len(city_names))
-                country_of_city.append(ci)
-            city_names.append(city)
-    postcode_country = np.array(country_of_city)
-    postcode_choice = np.empty(n, dtype=np.int64)
-    for ci in range(len(isos)):
-        members = np.flatnonzero(postcode_country == ci)
-        rows = np.flatnonzero(country == ci)
-        postcode_choice[rows] = members[rng.integers(0, len(members), len(rows))]
-    city_index = np.array(city_of)[postcode_choice]
-
-    # Phones follow each country's fictional range; pieces built per country, then put back in
-    # row order with one take.
-    pieces, positions = [], []
+    # Each country's customers are built from that country's pools (names, streets, postcodes,
+    # fictional phone range), then all pieces are put back in row order with one take.
+    parts: dict[str, list[pa.Array]] = {
+        c: [] for c in ("name", "email", "phone", "street", "city", "postcode")
+    }
+    positions = []
     for ci, iso in enumerate(isos):
         rows = np.flatnonzero(country == ci)
-        pieces.append(fill_digits(vocab.COUNTRIES[iso][2], rng, len(rows)))
+        m = len(rows)
         positions.append(rows)
-    phone = pa.concat_arrays(pieces).take(pa.array(np.argsort(np.concatenate(positions))))
-
-    streets = [fake.street_name() for _ in range(200)]
-    house = pc.cast(pa.array(rng.integers(1, 400, n)), pa.large_string())
-    street = join(house, " ", take(streets, rng.integers(0, len(streets), n)))
-
-    lower_first = pc.utf8_lower(take(firsts, first))
-    lower_last = pc.utf8_lower(take(lasts, last))
-    number = pc.cast(pa.array(rng.integers(1, 100, n)), pa.large_string())
-    domain = take(vocab.EMAIL_DOMAINS, rng.integers(0, len(vocab.EMAIL_DOMAINS), n))
-    email = join(lower_first, ".", lower_last, number, "@", domain)
-    # Names like "O'Brien" or "Mary Ann" would make invalid local parts: keep letters and dots.
-    email = pc.replace_substring_regex(email, r"[^a-z0-9.@\-]", "")
+        firsts, lasts = name_pools(vocab.NAME_LOCALES[iso], rng)
+        first = rng.integers(0, len(firsts), m)
+        last = rng.integers(0, len(lasts), m)
+        parts["name"].append(join(take(firsts, first), " ", take(lasts, last)))
+        # Emails fold accents and drop what a mail system would not accept ("O'Brien").
+        fold_first = [ascii_fold(x).lower() for x in firsts]
+        fold_last = [ascii_fold(x).lower() for x in lasts]
+        number = pc.cast(pa.array(rng.integers(1, 100, m)), pa.large_string())
+        domain = take(vocab.EMAIL_DOMAINS, rng.integers(0, len(vocab.EMAIL_DOMAINS), m))
+        email = join(take(fold_first, first), ".", take(fold_last, last), number, "@", domain)
+        parts["email"].append(pc.replace_substring_regex(email, r"[^a-z0-9.@\-]", ""))
+        parts["phone"].append(fill_digits(vocab.COUNTRIES[iso][2], rng, m))
+        streets = _street_pool(iso, lasts, src)
+        house = pc.cast(pa.array(rng.integers(1, 400, m)), pa.large_string())
+        parts["street"].append(join(house, " ", take(streets, rng.integers(0, len(streets), m))))
+        codes, cities = _postcodes(iso)
+        pick = rng.integers(0, len(codes), m)
+        parts["postcode"].append(take(codes, pick))
+        parts["city"].append(take(cities, pick))
+    back = pa.array(np.argsort(np.concatenate(positions), kind="stable"))
+    columns = {c: series(pa.concat_arrays(p).take(back)) for c, p in parts.items()}
 
     signup = SIGNUP_START + rng.integers(
         0, int((SIGNUP_END - SIGNUP_START) / np.timedelta64(1, "s")), n
@@ -92,12 +105,12 @@ def _customers(src: Seeded, n: int) -> tuple[pd.DataFrame, np.ndarray]:
     df = pd.DataFrame(
         {
             "customer_id": series(zero_padded(np.arange(1, n + 1), 6, "C")),
-            "name": series(join(take(firsts, first), " ", take(lasts, last))),
-            "email": series(email),
-            "phone": series(phone),
-            "street": series(street),
-            "city": series(take(city_names, city_index)),
-            "postcode": series(take(postcodes, postcode_choice)),
+            "name": columns["name"],
+            "email": columns["email"],
+            "phone": columns["phone"],
+            "street": columns["street"],
+            "city": columns["city"],
+            "postcode": columns["postcode"],
             "country": series(take(isos, country)),
             "signup_date": pd.Series(signup.astype("datetime64[s]")),
         },

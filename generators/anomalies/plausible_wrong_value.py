@@ -1,0 +1,49 @@
+"""Plausible wrong values: another value of the same column in place of the right one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from datalit.generators.anomalies.patch import pick_rows, replace_cells
+from datalit.generators.anomalies.registry import Planted, anomaly
+
+
+@anomaly(
+    "plausible_wrong_value",
+    examples=[
+        ("orders", {"table": "customers", "column": "city"}),
+        ("orders", {"table": "orders", "column": "status"}),
+        ("orders", {"table": "products", "column": "category"}),
+        ("orders", {"table": "orders", "column": "quantity"}),
+    ],
+)
+def plausible_wrong_value(tables, *, rng, table, column, fraction=0.02) -> Planted:
+    """A plausible but wrong value: another value the column holds (a wrong drop-down pick).
+
+    The replacement is drawn as often as it occurs in the column, never the current value, so
+    every value still passes a domain check. Needs two or more different values in the column.
+    """
+    df = tables[table]
+    col = df[column]
+    present = col.notna().to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    counts = np.bincount(codes[present], minlength=len(uniques))
+    rows = pick_rows(
+        df,
+        fraction,
+        rng,
+        table=table,
+        eligible=present if len(uniques) >= 2 else np.zeros(len(df), dtype=bool),
+        what=f"with a value in {column!r} (which needs two or more different values)",
+    )
+    # Draw from the column's distribution without the current value: a point on the counts'
+    # number line with the current value's stretch cut out, then mapped back onto it.
+    current = codes[df.index.get_indexer(rows)]
+    cumulative = np.cumsum(counts)
+    start = cumulative[current] - counts[current]
+    point = rng.integers(0, counts.sum() - counts[current])
+    point = np.where(point >= start, point + counts[current], point)
+    replacement = np.searchsorted(cumulative, point, side="right")
+    values = uniques.take(replacement)
+    out, key = replace_cells(df, table=table, column=column, rows=rows, values=values)
+    return Planted({table: out}, key)
