@@ -9,13 +9,13 @@ from tests.anomalies._helpers import call, plant
 
 
 def test_zip_codes_lose_exactly_their_leading_zeros():
-    # Seed 3's 40 customers include six with a Boston, Newark or Hartford ZIP code.
+    # 400 customers: dozens have a Boston, Newark or Hartford ZIP code (leading 0).
     clean, raw, key = plant(
-        "lost_leading_zeros", seed=3, table="customers", column="postcode", fraction=0.5
+        "lost_leading_zeros", rows=4000, table="customers", column="postcode", fraction=0.5
     )
     zero_led = clean["customers"]["postcode"].str.fullmatch(r"0\d+")
-    assert zero_led.sum() == 6
-    assert len(key) == 3
+    assert zero_led.sum() >= 10
+    assert len(key) == round(0.5 * zero_led.sum())
     assert K.verify(clean, raw, key) == []
     for before, after in zip(key["before"], key["after"], strict=True):
         assert before.startswith("0")

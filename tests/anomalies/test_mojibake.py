@@ -68,7 +68,9 @@ def test_ascii_text_is_damaged_through_its_typographic_form():
     clean, raw, key = plant("mojibake", table="customers", column="name", fraction=0.5)
     assert len(key) == round(0.5 * len(clean["customers"]))
     assert K.verify(clean, raw, key) == []
-    for before, after in zip(key["before"], key["after"], strict=True):
+    plain = [b.isascii() and "'" not in b for b in key["before"]]
+    assert sum(plain) > 0
+    for before, after in zip(key["before"][plain], key["after"][plain], strict=True):
         assert "Â\u00a0" in after
         stored = repair(after)
         assert stored.count("\u00a0") == 1
