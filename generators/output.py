@@ -27,10 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-
-from datalit.errors import InvalidArgument
 from datalit.generators.engine import Generated
 from datalit.generators.text import to_text
+
+from datalit.errors import InvalidArgument
 
 FORMATS = ("csv", "parquet")
 
@@ -77,7 +77,11 @@ def manifest(g: Generated) -> dict:
         ],
         "planted": counts.to_dict(orient="records"),
         "tables": {
-            name: {"clean_rows": len(g.clean[name]), "raw_rows": len(df), "columns": list(df.columns)}
+            name: {
+                "clean_rows": len(g.clean[name]),
+                "raw_rows": len(df),
+                "columns": list(df.columns),
+            }
             for name, df in g.raw.items()
         },
         "versions": _versions(),
@@ -93,8 +97,11 @@ def check_target(out: Path, *, overwrite: bool) -> None:
         raise InvalidArgument(
             f"--out {out} already exists and is not empty; choose another folder or pass --overwrite"
         )
-    if out.is_dir() and overwrite and not (out / "key" / "manifest.json").exists() and any(
-        out.iterdir()
+    if (
+        out.is_dir()
+        and overwrite
+        and not (out / "key" / "manifest.json").exists()
+        and any(out.iterdir())
     ):
         raise InvalidArgument(
             f"--out {out} is not a folder datalit wrote (no key/manifest.json); "
@@ -179,9 +186,7 @@ def read_key(folder: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Read a written dataset's clean tables and answer key."""
     folder = Path(folder) / "key"
     clean = {p.stem: pd.read_parquet(p) for p in sorted((folder / "clean").glob("*.parquet"))}
-    key = pd.read_csv(
-        folder / "answer_key.csv", dtype=str, keep_default_na=False, compression=None
-    )
+    key = pd.read_csv(folder / "answer_key.csv", dtype=str, keep_default_na=False, compression=None)
     key["row"] = key["row"].astype("int64")
     key["source_row"] = pd.to_numeric(key["source_row"].replace("", None)).astype("Int64")
     return clean, key

@@ -20,7 +20,7 @@ EMAIL_DOMAINS = (
 # realistic), Canada Post FSAs, Royal Mail outward codes, La Poste codes postaux, Australia Post.
 # Phone templates use ranges reserved for fiction: NANPA 555-0100..0199 (US, CA); Ofcom's drama
 # range 07700 900000..900999 (GB); ARCEP's 01 99 00 xx xx fiction block (FR); ACMA's
-# 0491 570 006..159 (AU). "#" is a random digit, "%" a digit 2-9
+# (02) 5550 xxxx landline block (AU). "#" is a random digit, "%" a digit 2-9
 # (North American area codes never start with 0 or 1).
 COUNTRIES = {
     # iso: (name, currency, phone template, [(city, first postcode, postcode count)])
@@ -80,7 +80,7 @@ COUNTRIES = {
     "AU": (
         "Australia",
         "AUD",
-        "+61 491 570 1##",
+        "+61 2 5550 ####",
         [
             ("Sydney", "2000", 10),
             ("Melbourne", "3000", 10),

@@ -6,11 +6,11 @@ import random
 
 import numpy as np
 import pytest
+from datalit.generators.engine import generate
 from hypothesis import given
 from hypothesis import strategies as st
 
 from datalit.errors import InvalidArgument
-from datalit.generators.engine import generate
 from datalit.seeding import MAX_SEED, candidate_seed, seeded
 
 
@@ -19,7 +19,8 @@ def test_generation_leaves_global_random_state_alone():
     generate("orders", seed=5, rows=200)
     assert random.getstate() == py_state
     after = np.random.get_state()
-    assert after[0] == np_state[0] and (after[1] == np_state[1]).all()
+    assert after[0] == np_state[0]
+    assert (after[1] == np_state[1]).all()
 
 
 def test_same_seed_same_sources():

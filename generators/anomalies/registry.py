@@ -198,7 +198,8 @@ REGISTRY: dict[str, AnomalyType] = {}
 def anomaly(
     name: str, *, examples: list[tuple[str, dict[str, Any]]]
 ) -> Callable[[Callable[..., Planted]], Callable[..., Planted]]:
-    """Register an anomaly function under `name`. Its docstring's first line is its description;
+    """Register an anomaly function under `name`. Its docstring's first paragraph is its
+    description;
     its keyword-only arguments must come from the shared naming scheme (``ARGUMENTS``);
     `examples` are (recipe, arguments) pairs it applies to (at least one)."""
 
@@ -227,7 +228,7 @@ def anomaly(
         REGISTRY[name] = AnomalyType(
             name=name,
             function=fn,
-            description=doc.splitlines()[0],
+            description=" ".join(doc.split("\n\n")[0].split()),
             defaults={k: p.default for k, p in keyword.items() if p.default is not p.empty},
             required=tuple(k for k, p in keyword.items() if p.default is p.empty),
             examples=tuple((r, dict(a)) for r, a in examples),

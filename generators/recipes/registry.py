@@ -68,7 +68,7 @@ def recipe(
             raise TypeError(f"{fn.__name__}: a recipe needs a docstring (its description)")
         REGISTRY[name] = RecipeType(
             name=name,
-            description=doc.splitlines()[0],
+            description=" ".join(doc.split("\n\n")[0].split()),
             build=fn,
             main_table=main_table,
             default_rows=default_rows,

@@ -1,0 +1,78 @@
+"""Scale errors: numbers recorded in the wrong unit (cents for euros, grams for kilograms)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from datalit.generators.anomalies.patch import pick_rows, replace_cells
+from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.text import text_list
+
+from datalit.errors import InvalidArgument
+
+# Past 1e15 a double no longer holds every cent, and an int64 times the factor may overflow.
+LIMIT = 1e15
+
+
+def _numbers(col: pd.Series, table: str, column: str) -> tuple[np.ndarray, str]:
+    """The column's numbers as floats (nan where there is none) and its kind: int, float or text
+    (a numeric column an earlier plant turned into text, e.g. with "N/A")."""
+    kind, x = None, None
+    if pd.api.types.is_bool_dtype(col.dtype):
+        pass
+    elif pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype):
+        kind = "int" if pd.api.types.is_integer_dtype(col.dtype) else "float"
+        x = col.to_numpy(dtype=float, na_value=np.nan)
+    elif pd.api.types.is_string_dtype(col.dtype):
+        kind = "text"
+        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if x is None or (kind == "text" and not np.isfinite(x).any()):
+        raise InvalidArgument(
+            f"anomaly 'scale_error': argument 'column' must be a numeric column; "
+            f"{table}.{column} holds {col.dtype}"
+        )
+    return np.where(np.isfinite(x), x, np.nan), kind
+
+
+@anomaly(
+    "scale_error",
+    examples=[
+        ("orders", {"table": "orders", "column": "unit_price", "factor": 100}),
+        ("orders", {"table": "products", "column": "price_eur"}),
+        ("orders", {"table": "orders", "column": "quantity", "factor": 10}),
+        ("orders", {"table": "fx_rates", "column": "eur_per_unit", "factor": 0.01}),
+    ],
+)
+def scale_error(tables, *, rng, table, column, fraction=0.02, factor=1000) -> Planted:
+    """Numbers in the wrong unit: values times `factor` (1000; 100 for cents; 0.001 for g as kg).
+
+    Integer columns stay integers when `factor` is whole; products keep twelve significant digits.
+    """
+    df = tables[table]
+    col = df[column]
+    x, kind = _numbers(col, table, column)
+    with np.errstate(invalid="ignore"):
+        # Zero times anything is zero: no visible change.
+        eligible = np.isfinite(x) & (x != 0) & (np.abs(x) * factor < LIMIT)
+    rows = pick_rows(
+        df,
+        fraction,
+        rng,
+        table=table,
+        eligible=eligible,
+        what=f"with a non-zero number in {column!r}",
+    )
+    pos = df.index.get_indexer(rows)
+    if kind == "int" and float(factor).is_integer():
+        values = [int(v) * int(factor) for v in col.iloc[pos]]
+    else:
+        # Twelve significant digits drop the binary noise of the product (12.34 * 1000 is
+        # 12340.000000000002) and keep every digit of prices, amounts and measures.
+        values = [float(f"{v * factor:.12g}") for v in x[pos]]
+        if kind == "text":
+            values = text_list(pd.Series(values, dtype="float64"))
+        elif kind == "int":
+            # Integers times 0.001 are no longer integers; the untouched ones read the same.
+            df = df.assign(**{column: col.astype("float64")})
+    out, key = replace_cells(df, table=table, column=column, rows=rows, values=values)
+    return Planted({table: out}, key)
