@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from datalit.generators import key as K
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.output import read_key, read_raw
@@ -23,7 +22,9 @@ def datalit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +64,24 @@ def test_written_files_are_explained_exactly_by_the_key(twice):
 
 
 def test_parquet_format_round_trips(tmp_path):
-    r = datalit("generate", "orders", "--seed", "3", "--rows", "300", "--format", "parquet",
-                "--out", str(tmp_path / "p"))
+    r = datalit(
+        "generate",
+        "orders",
+        "--seed",
+        "3",
+        "--rows",
+        "300",
+        "--format",
+        "parquet",
+        "--out",
+        str(tmp_path / "p"),
+    )
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "p" / "data").iterdir()) == [
-        "customers.parquet", "fx_rates.parquet", "orders.parquet", "products.parquet"
+        "customers.parquet",
+        "fx_rates.parquet",
+        "orders.parquet",
+        "products.parquet",
     ]
     clean, key = read_key(tmp_path / "p")
     assert K.verify(clean, read_raw(tmp_path / "p"), key) == []
@@ -92,12 +106,20 @@ def test_spec_file_selects_plants(tmp_path):
     [
         ('recipe = "nope"', "valid recipes: "),
         ('recipe = "orders"\n[[plants]]\nanomaly = "nope"\ntable = "orders"', "valid anomalys: "),
-        ('recipe = "orders"\n[[plants]]\nanomaly = "missing_mcar"\ntable = "orders"\n'
-         'column = "quantity"\nfraction = 1.5', "argument 'fraction' must be a number in [0, 1]"),
-        ('recipe = "orders"\n[[plants]]\nanomaly = "missing_mcar"\ntable = "orders"\n'
-         'column = "colour"', "argument 'column' must be a column of table 'orders'"),
-        ('recipe = "orders"\n[[plants]]\nanomaly = "missing_mcar"\ntable = "orders"',
-         "needs the argument 'column'"),
+        (
+            'recipe = "orders"\n[[plants]]\nanomaly = "missing_mcar"\ntable = "orders"\n'
+            'column = "quantity"\nfraction = 1.5',
+            "argument 'fraction' must be a number in [0, 1]",
+        ),
+        (
+            'recipe = "orders"\n[[plants]]\nanomaly = "missing_mcar"\ntable = "orders"\n'
+            'column = "colour"',
+            "argument 'column' must be a column of table 'orders'",
+        ),
+        (
+            'recipe = "orders"\n[[plants]]\nanomaly = "missing_mcar"\ntable = "orders"',
+            "needs the argument 'column'",
+        ),
         ('recipe = "orders"\nrows = 3', "rows must be a whole number >= 20"),
         ("recipe = ", "not valid TOML"),
     ],
