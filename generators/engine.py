@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,13 @@ class Generated:
     """Instructor-only tables the recipe derives (e.g. the character spans of personal data)."""
     key: pd.DataFrame
     """The answer key (see datalit.generators.key)."""
-    answers: dict[str, Any]
-    """True answers to the questions the recipe or exercise asks, computed on the clean tables."""
+
+    @functools.cached_property
+    def answers(self) -> dict[str, Any]:
+        """True answers to the recipe's questions, computed on the clean tables when first asked
+        (when the key folder is written), not during generation."""
+        spec = get_recipe(self.recipe)
+        return spec.answers(self.clean) if spec.answers else {}
 
 
 def plant_all(
@@ -53,17 +59,16 @@ def plant_all(
         result = anomaly(current, rng=rng, **plant.args)
         step = result.key.copy()
         for name, df in result.tables.items():
-            new_labels = df.index[df.index < 0]
-            if len(new_labels):
+            labels = df.index.to_numpy()
+            provisional = labels < 0
+            if provisional.any():
                 # Provisional ids -1, -2, … become the next free ids, in the order added.
-                ordered = np.sort(new_labels.to_numpy())[::-1]
-                mapping = dict(
-                    zip(ordered, range(next_id[name], next_id[name] + len(ordered)), strict=True)
-                )
-                next_id[name] += len(ordered)
-                df = df.rename(index=mapping)
-                in_table = (step["table"] == name) & (step["row"] < 0)
-                step.loc[in_table, "row"] = step.loc[in_table, "row"].map(mapping)
+                labels = labels.copy()
+                labels[provisional] = next_id[name] - 1 - labels[provisional]
+                df = df.set_axis(pd.Index(labels), axis=0)
+                in_table = ((step["table"] == name) & (step["row"] < 0)).to_numpy()
+                step.loc[in_table, "row"] = next_id[name] - 1 - step.loc[in_table, "row"]
+                next_id[name] += int(provisional.sum())
             current[name] = df
         step["anomaly_id"] = f"p{number:02d}"
         step["anomaly"] = anomaly.name
@@ -99,5 +104,4 @@ def generate(
         raw=raw,
         truth=built.truth,
         key=key,
-        answers=spec.answers(built.tables) if spec.answers else {},
     )

@@ -64,12 +64,22 @@ def ascii_fold(text: str) -> str:
 def weighted_codes(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """n draws of indices 0..len(weights)-1 with probability ∝ weights.
 
-    One lookup table of 2**20 slots built with sorted searches, then one random gather: much
-    faster than `rng.choice(p=...)` for millions of draws (resolution 1e-6 per slot)."""
-    slots = 1 << 20
-    cdf = np.cumsum(np.asarray(weights, dtype=float))
-    lut = np.searchsorted(cdf / cdf[-1], (np.arange(slots) + 0.5) / slots).astype(np.int32)
-    return lut[rng.integers(0, slots, n, dtype=np.int32)]
+    A lookup table (2**16 slots for a few categories, 2**20 for many) indexed by one random
+    integer per row: much faster than `rng.choice(p=...)` for millions of draws. Probabilities are
+    quantized to 1/slots; every category with a weight keeps at least one slot."""
+    weights = np.asarray(weights, dtype=float)
+    slots = 1 << 16 if len(weights) <= 256 else 1 << 20
+    share = weights / weights.sum() * slots
+    counts = np.maximum(np.floor(share).astype(np.int64), (weights > 0).astype(np.int64))
+    # Hand the slots lost to rounding to the largest categories, deterministically.
+    short = slots - counts.sum()
+    if short > 0:
+        counts[np.argsort(share - np.floor(share))[::-1][:short]] += 1
+    elif short < 0:
+        counts[np.argsort(counts)[::-1][: -short]] -= 1
+    lut = np.repeat(np.arange(len(weights), dtype=np.int32), counts)
+    dtype = np.uint16 if slots == 1 << 16 else np.uint32
+    return lut[rng.integers(0, slots, n, dtype=dtype)]
 
 
 def text_array(values: Sequence[str] | pa.Array) -> pa.Array:
@@ -112,19 +122,37 @@ def fixed_width(buf: np.ndarray) -> pa.Array:
     n, width = buf.shape
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(buf).tobytes())
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(buf))
     )
+
+
+# "000".."999" as bytes: ids are assembled from 3-digit chunks with one gather per chunk.
+_THREE_DIGITS = np.frombuffer("".join(f"{i:03d}" for i in range(1000)).encode(), np.uint8).reshape(
+    1000, 3
+)
 
 
 def zero_padded(numbers: np.ndarray, width: int, prefix: str = "") -> pa.Array:
     """Integers as fixed-width zero-padded strings with a prefix (ids like C000123)."""
     numbers = np.asarray(numbers, dtype=np.int64)
-    digits = np.empty((len(numbers), width), dtype=np.uint8)
-    rest = numbers.copy()
-    for i in range(width - 1, -1, -1):
-        digits[:, i] = ord("0") + rest % 10
-        rest //= 10
-    if prefix:
-        head = np.tile(np.frombuffer(prefix.encode("ascii"), dtype=np.uint8), (len(numbers), 1))
-        digits = np.hstack([head, digits])
-    return fixed_width(digits)
+    chunks = -(-width // 3)
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    buf = np.empty((len(numbers), len(head) + chunks * 3), dtype=np.uint8)
+    buf[:, : len(head)] = head
+    rest = numbers
+    for c in range(chunks - 1, -1, -1):
+        start = len(head) + 3 * c
+        buf[:, start : start + 3] = _THREE_DIGITS[rest % 1000]
+        rest = rest // 1000
+    # Drop the padding digits beyond `width` (the chunks cover a multiple of 3 digits).
+    extra = chunks * 3 - width
+    if extra:
+        buf = np.delete(buf, np.s_[len(head) : len(head) + extra], axis=1)
+    return fixed_width(buf)
+
+
+def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """For each value, the position of the equal key (-1 where none): Arrow's hash lookup, much
+    faster than Series.map or Index.get_indexer on millions of strings."""
+    found = pc.index_in(pa.array(values), value_set=pa.array(keys))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False)

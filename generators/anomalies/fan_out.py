@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from datalit.generators.anomalies.patch import add_rows, pick_rows, replace_cells
+from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 
@@ -26,8 +26,7 @@ def fan_out(tables, *, rng, table, column, fraction=0.02) -> Planted:
         eligible=df[column].notna(),
         what=f"with a key in {column!r}",
     )
-    out, added = add_rows(df, df.loc[rows], rng, table=table, sources=list(rows))
-    new_ids = pd.Index(added.loc[added["change"] == "row_added", "row"].to_numpy())
+    out, added, new_ids = copy_rows(df, rng, table=table, sources=rows)
     # Change one other attribute so the copy looks like a second version, not an exact twin.
     others = [c for c in df.columns if c != column]
     keys = [added]

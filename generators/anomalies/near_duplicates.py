@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import add_rows, pick_rows, replace_cells
+from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 
@@ -27,24 +27,21 @@ def near_duplicates(tables, *, rng, table, column, fraction=0.02) -> Planted:
     (the same customer entered twice)."""
     df = tables[table]
     col = df[column]
-    eligible = (
-        col.notna().to_numpy()
-        & np.asarray([isinstance(v, str) and v.strip() != "" for v in col], dtype=bool)
-        if not pd.api.types.is_numeric_dtype(col)
-        else col.notna().to_numpy()
-    )
+    if pd.api.types.is_string_dtype(col.dtype):
+        eligible = col.str.strip().str.len().fillna(0).gt(0).to_numpy()
+    else:
+        eligible = col.notna().to_numpy()
     rows = pick_rows(
         df, fraction, rng, table=table, eligible=eligible, what=f"with text in {column!r}"
     )
-    out, added = add_rows(df, df.loc[rows], rng, table=table, sources=list(rows))
-    new_ids = added.loc[added["change"] == "row_added", "row"].to_numpy()
+    out, added, new_ids = copy_rows(df, rng, table=table, sources=rows)
     texts = [str(v) for v in out.loc[new_ids, column].astype("str")]
     how = rng.integers(0, 5, len(texts))
     out, changed = replace_cells(
         out,
         table=table,
         column=column,
-        rows=pd.Index(new_ids),
+        rows=new_ids,
         values=[vary(t, h) for t, h in zip(texts, how, strict=True)],
     )
     return Planted({table: out}, pd.concat([added, changed], ignore_index=True))

@@ -11,15 +11,15 @@ def _unused_keys(existing: set[str], template: str, count: int, rng) -> list[str
     """`count` keys shaped like `template` (same prefix letters, same width) that do not exist."""
     prefix = "".join(ch for ch in template if not ch.isdigit()) if template else ""
     width = max(1, sum(ch.isdigit() for ch in template))
-    out: list[str] = []
+    out: dict[str, None] = {}  # insertion-ordered set: deterministic and O(1) membership
     while len(out) < count:
         for n in rng.integers(0, 10**width, size=count * 2):
             candidate = f"{prefix}{int(n):0{width}d}"
             if candidate not in existing and candidate not in out:
-                out.append(candidate)
+                out[candidate] = None
                 if len(out) == count:
                     break
-    return out
+    return list(out)
 
 
 @anomaly(
