@@ -76,7 +76,7 @@ def weighted_codes(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.
     if short > 0:
         counts[np.argsort(share - np.floor(share))[::-1][:short]] += 1
     elif short < 0:
-        counts[np.argsort(counts)[::-1][: -short]] -= 1
+        counts[np.argsort(counts)[::-1][:-short]] -= 1
     lut = np.repeat(np.arange(len(weights), dtype=np.int32), counts)
     dtype = np.uint16 if slots == 1 << 16 else np.uint32
     return lut[rng.integers(0, slots, n, dtype=dtype)]
@@ -134,6 +134,12 @@ _THREE_DIGITS = np.frombuffer("".join(f"{i:03d}" for i in range(1000)).encode(),
 
 def zero_padded(numbers: np.ndarray, width: int, prefix: str = "") -> pa.Array:
     """Integers as fixed-width zero-padded strings with a prefix (ids like C000123)."""
+    return fixed_width(zero_padded_bytes(numbers, width, prefix))
+
+
+def zero_padded_bytes(numbers: np.ndarray, width: int, prefix: str = "") -> np.ndarray:
+    """`zero_padded` as an (n, len(prefix) + width) uint8 array: gathering rows of it (a foreign
+    key column drawn from a parent's ids) is cheaper than formatting the ids again."""
     numbers = np.asarray(numbers, dtype=np.int64)
     chunks = -(-width // 3)
     head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
@@ -148,7 +154,7 @@ def zero_padded(numbers: np.ndarray, width: int, prefix: str = "") -> pa.Array:
     extra = chunks * 3 - width
     if extra:
         buf = np.delete(buf, np.s_[len(head) : len(head) + extra], axis=1)
-    return fixed_width(buf)
+    return buf
 
 
 def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:

@@ -10,13 +10,14 @@ from datalit.generators import vocab
 from datalit.generators.pools import (
     ascii_fold,
     fill_digits,
+    fixed_width,
     join,
     name_pools,
     positions,
     series,
     take,
     weighted_codes,
-    zero_padded,
+    zero_padded_bytes,
 )
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
@@ -62,6 +63,14 @@ def _postcodes(iso: str) -> tuple[list[str], list[str]]:
     return codes, cities
 
 
+def customer_id_bytes(n: int) -> np.ndarray:
+    return zero_padded_bytes(np.arange(1, n + 1), 6, "C")
+
+
+def product_id_bytes(n: int) -> np.ndarray:
+    return zero_padded_bytes(np.arange(1, n + 1), 5, "P")
+
+
 def _customers(src: Seeded, n: int) -> tuple[pd.DataFrame, np.ndarray]:
     """The customers table and each customer's country code (index into COUNTRY_WEIGHTS)."""
     rng = src.rng
@@ -105,7 +114,7 @@ def _customers(src: Seeded, n: int) -> tuple[pd.DataFrame, np.ndarray]:
     )
     df = pd.DataFrame(
         {
-            "customer_id": series(zero_padded(np.arange(1, n + 1), 6, "C")),
+            "customer_id": series(fixed_width(customer_id_bytes(n))),
             "name": columns["name"],
             "email": columns["email"],
             "phone": columns["phone"],
@@ -137,7 +146,7 @@ def _products(src: Seeded, n: int) -> pd.DataFrame:
     price = np.maximum(price, 0.99)
     return pd.DataFrame(
         {
-            "product_id": series(zero_padded(np.arange(1, n + 1), 5, "P")),
+            "product_id": series(fixed_width(product_id_bytes(n))),
             "name": pd.Series(names, dtype="str"),
             "category": series(take(cats, cat)),
             "price_eur": price,
@@ -201,8 +210,8 @@ def orders(src: Seeded, *, rows: int) -> Built:
         {
             "order_id": np.arange(100_001, 100_001 + rows, dtype=np.int64),
             # Ids are fixed-width, so they are built as bytes rather than looked up.
-            "customer_id": series(zero_padded(cust + 1, 6, "C")),
-            "product_id": series(zero_padded(prod + 1, 5, "P")),
+            "customer_id": series(fixed_width(customer_id_bytes(n_customers)[cust])),
+            "product_id": series(fixed_width(product_id_bytes(n_products)[prod])),
             "quantity": weighted_codes(QUANTITY_WEIGHTS, rows, rng).astype(np.int64) + 1,
             "unit_price": unit_price,
             "currency": series(take(list(currencies), currency_code)),
@@ -233,8 +242,8 @@ def orders_answers(tables: dict[str, pd.DataFrame]) -> dict:
     code = country_code[positions(o["customer_id"], customers["customer_id"])]
     by_country = np.bincount(code, weights=eur, minlength=len(countries))
     return {
-        "orders": int(len(o)),
-        "customers": int(len(customers)),
+        "orders": len(o),
+        "customers": len(customers),
         "revenue_eur_by_country": {
             str(c): round(float(v), 2) for c, v in zip(countries, by_country, strict=True)
         },
