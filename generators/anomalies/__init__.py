@@ -13,7 +13,7 @@ from datalit.generators.anomalies.registry import (
 )
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in {"registry", "patch"} and not _module.name.startswith("_"):
+    if _module.name not in {"registry", "patch", "values"} and not _module.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["ARGUMENTS", "REGISTRY", "AnomalyType", "Planted", "anomaly", "get"]

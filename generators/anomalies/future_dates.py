@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import datetime_cells, datetimes
 
-from datalit.errors import InvalidArgument
-
-CANONICAL = "%Y-%m-%d %H:%M:%S"
 # Nanosecond timestamps end in April 2262.
 LAST_YEAR = {"ns": 2261}
 
@@ -43,13 +41,6 @@ def _with_year(stamp: pd.Timestamp, year: int) -> pd.Timestamp:
     return stamp.replace(year=year)
 
 
-def _not_dates(table: str, column: str, holds) -> InvalidArgument:
-    return InvalidArgument(
-        f"anomaly 'future_dates': argument 'column' must be a date/time column; "
-        f"{table}.{column} holds {holds}"
-    )
-
-
 @anomaly(
     "future_dates",
     examples=[
@@ -66,21 +57,9 @@ def future_dates(tables, *, rng, table, column, fraction=0.02) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    tz = None
-    if isinstance(col.dtype, pd.DatetimeTZDtype):
-        tz = col.dt.tz
-        # In UTC a new year never lands in a daylight-saving gap.
-        when = col.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_dtype(col.dtype):
-        when = col
-    elif pd.api.types.is_string_dtype(col.dtype):
-        # A column an earlier plant turned into text: its cells still in the canonical form
-        # are the dates left to move.
-        when = pd.to_datetime(col, format=CANONICAL, errors="coerce")
-        if not when.notna().any():
-            raise _not_dates(table, column, "text with no date written YYYY-MM-DD HH:MM:SS")
-    else:
-        raise _not_dates(table, column, col.dtype)
+    # In UTC a new year never lands in a daylight-saving gap. In a column an earlier plant
+    # turned into text, the cells still in the canonical form are the dates left to move.
+    when = datetimes(col, anomaly="future_dates", table=table, column=column)
     stamps = when.to_numpy().astype("datetime64[s]")
     seconds = stamps.astype(np.int64)
     # Years index the typo table, so dates outside years 0–9999 cannot take part.
@@ -117,11 +96,7 @@ def future_dates(tables, *, rng, table, column, fraction=0.02) -> Planted:
     moved = pd.DatetimeIndex(
         [_with_year(s, int(y)) for s, y in zip(when.iloc[pos], new_years, strict=True)]
     )
-    if tz is not None:
-        values = list(moved.tz_localize("UTC").tz_convert(tz))
-    elif pd.api.types.is_datetime64_dtype(col.dtype):
-        values = list(moved)
-    else:
-        values = list(moved.strftime(CANONICAL))
-    out, key = replace_cells(df, table=table, column=column, rows=rows, values=values)
+    out, key = replace_cells(
+        df, table=table, column=column, rows=rows, values=datetime_cells(moved, col)
+    )
     return Planted({table: out}, key)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import text_rows
 
 # What different entry paths do to case: a form that upper-cases, a system that lower-cases,
 # a spreadsheet's PROPER(), and Caps Lock left on while typing.
@@ -34,13 +33,11 @@ def inconsistent_case(tables, *, rng, table, column, fraction=0.05) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if pd.api.types.is_string_dtype(col):
-        text = col.astype("str")
-        # Upper and swapped case differ from the text as soon as it has one cased letter.
-        cased = (text.str.upper() != text) | (text.str.lower() != text)
-        eligible = (cased & text.notna()).to_numpy(dtype=bool)
-    else:
-        eligible = np.zeros(len(df), dtype=bool)
+    # Upper and swapped case differ from the text as soon as it has one cased letter.
+    eligible = text_rows(
+        col,
+        lambda text: ((text.str.upper() != text) | (text.str.lower() != text)) & text.notna(),
+    )
     rows = pick_rows(
         df, fraction, rng, table=table, eligible=eligible, what=f"with letters in {column!r}"
     )

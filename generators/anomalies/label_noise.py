@@ -1,4 +1,4 @@
-"""Label noise: categorical labels flipped to another label of the column."""
+"""Label noise: the labels of a label (class) column flipped to another class, uniformly."""
 
 from __future__ import annotations
 
@@ -9,18 +9,27 @@ from datalit.generators.anomalies.registry import Planted, anomaly
 
 from datalit.errors import InvalidArgument
 
+# A label column names one of a few classes (a status, a verdict, a category); a column with more
+# different values is an attribute, whose wrong values plausible_wrong_value plants.
+MAX_LABELS = 20
+
 
 @anomaly(
     "label_noise",
     examples=[
         ("orders", {"table": "orders", "column": "status"}),
         ("orders", {"table": "products", "column": "category"}),
+        ("eval_runs", {"table": "runs", "column": "human_label"}),
     ],
 )
 def label_noise(tables, *, rng, table, column, fraction=0.05) -> Planted:
-    """Labels flipped to another label of the same column (a wrong category or status).
+    """Label noise in a label/class column (a status, a pass/fail verdict; at most 20 classes):
+    labels flipped to another class, each other class equally likely.
 
-    The new label is uniform among the column's other labels, so every chosen label changes.
+    Annotation noise as in training data: every chosen label changes, to a class drawn uniformly
+    from the column's other classes however rare they are. A column of more than 20 different
+    values is refused as no label column; for such categorical attributes (cities, names), where
+    a wrong value follows the column's frequencies, use `plausible_wrong_value`.
     """
     df = tables[table]
     col = df[column]
@@ -30,6 +39,12 @@ def label_noise(tables, *, rng, table, column, fraction=0.05) -> Planted:
         raise InvalidArgument(
             f"anomaly 'label_noise': argument 'column' needs at least two different labels "
             f"in {table}.{column}, got {len(labels)}"
+        )
+    if len(labels) > MAX_LABELS:
+        raise InvalidArgument(
+            f"anomaly 'label_noise': argument 'column' must be a label column of at most "
+            f"{MAX_LABELS} different values; {table}.{column} holds {len(labels)}, so it is not "
+            f"a label column: use plausible_wrong_value for other categorical columns"
         )
     rows = pick_rows(
         df, fraction, rng, table=table, eligible=present, what=f"with a label in {column!r}"

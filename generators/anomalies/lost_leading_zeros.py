@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import text_rows
 
 # All digits, with leading zeros and a non-zero digit after them, so the number a spreadsheet
 # reads is the code without its zeros (never "" or "0").
@@ -24,11 +23,7 @@ def lost_leading_zeros(tables, *, rng, table, column, fraction=0.2) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if pd.api.types.is_string_dtype(col):
-        matches = col.astype("str").str.fullmatch(ZERO_LED)
-        eligible = matches.fillna(False).to_numpy(dtype=bool)
-    else:
-        eligible = np.zeros(len(df), dtype=bool)
+    eligible = text_rows(col, lambda text: text.str.fullmatch(ZERO_LED))
     rows = pick_rows(
         df,
         fraction,

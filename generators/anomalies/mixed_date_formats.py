@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import datetimes
 
-from datalit.errors import InvalidArgument
-
-CANONICAL = "%Y-%m-%d %H:%M:%S"
 # Fixed English names: strftime's %b follows the process locale.
 MONTHS = np.array(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -43,13 +41,6 @@ def _render(fmt: str, wall: pd.DatetimeIndex, utc: pd.DatetimeIndex) -> list[str
     return [f"{s:.5f}".rstrip("0").rstrip(".") for s in serial]
 
 
-def _not_dates(table: str, column: str, holds) -> InvalidArgument:
-    return InvalidArgument(
-        f"anomaly 'mixed_date_formats': argument 'column' must be a date/time column; "
-        f"{table}.{column} holds {holds}"
-    )
-
-
 @anomaly(
     "mixed_date_formats",
     examples=[
@@ -66,19 +57,10 @@ def mixed_date_formats(tables, *, rng, table, column, fraction=0.1) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if isinstance(col.dtype, pd.DatetimeTZDtype):
-        wall = col.dt.tz_localize(None)
-        utc = col.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_dtype(col.dtype):
-        wall = utc = col
-    elif pd.api.types.is_string_dtype(col.dtype):
-        # A column an earlier plant turned into text: its cells still in the canonical form
-        # are the dates left to rewrite.
-        wall = utc = pd.to_datetime(col, format=CANONICAL, errors="coerce")
-        if not wall.notna().any():
-            raise _not_dates(table, column, "text with no date written YYYY-MM-DD HH:MM:SS")
-    else:
-        raise _not_dates(table, column, col.dtype)
+    # Local formats show the wall clock, ISO 8601 with a Z the UTC time. In a column an earlier
+    # plant turned into text, the cells still in the canonical form are the dates left to rewrite.
+    utc = datetimes(col, anomaly="mixed_date_formats", table=table, column=column)
+    wall = col.dt.tz_localize(None) if isinstance(col.dtype, pd.DatetimeTZDtype) else utc
     year = wall.dt.year
     rows = pick_rows(
         df,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import text_rows
 
 NBSP = "\u00a0"
 RIGHT_QUOTE = "\u2019"
@@ -70,11 +69,7 @@ def mojibake(tables, *, rng, table, column, fraction=0.05) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if pd.api.types.is_string_dtype(col):
-        damageable = col.astype("str").str.contains(_DAMAGEABLE, regex=True)
-        eligible = damageable.fillna(False).to_numpy(dtype=bool)
-    else:
-        eligible = np.zeros(len(df), dtype=bool)
+    eligible = text_rows(col, lambda text: text.str.contains(_DAMAGEABLE, regex=True))
     rows = pick_rows(
         df,
         fraction,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import text_rows
 from datalit.generators.text import text_list
 
 # A number in the canonical text form (no leading zeros): what a column that an earlier plant
@@ -54,8 +55,7 @@ def _numbers(col: pd.Series) -> tuple[np.ndarray, bool]:
     if pd.api.types.is_numeric_dtype(col):
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
         return np.isfinite(values), True
-    matches = col.astype("str").str.fullmatch(PLAIN_NUMBER)
-    return matches.fillna(False).to_numpy(dtype=bool), False
+    return text_rows(col, lambda text: text.str.fullmatch(PLAIN_NUMBER)), False
 
 
 def _parse(text: str) -> int | float:

@@ -3,45 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
-from datalit.generators.text import text_list
-
-from datalit.errors import InvalidArgument
+from datalit.generators.anomalies.values import decimals, number_cells, numbers
 
 # Share of outliers placed below the range, where the column allows it.
 LOW_SHARE = 0.3
-
-
-def _numbers(col: pd.Series, table: str, column: str) -> tuple[np.ndarray, str]:
-    """The column's numbers as floats (nan where there is none) and its kind: int, float or text
-    (a numeric column an earlier plant turned into text, e.g. with "N/A")."""
-    kind, x = None, None
-    if pd.api.types.is_bool_dtype(col.dtype):
-        pass
-    elif pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype):
-        kind = "int" if pd.api.types.is_integer_dtype(col.dtype) else "float"
-        x = col.to_numpy(dtype=float, na_value=np.nan)
-    elif pd.api.types.is_string_dtype(col.dtype):
-        kind = "text"
-        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    if x is None or (kind == "text" and not np.isfinite(x).any()):
-        raise InvalidArgument(
-            f"anomaly 'outliers': argument 'column' must be a numeric column; "
-            f"{table}.{column} holds {col.dtype}"
-        )
-    return np.where(np.isfinite(x), x, np.nan), kind
-
-
-def _decimals(x: np.ndarray) -> int | None:
-    """The fewest decimals (up to 6) that write every value of `x`; None for measurements with
-    more."""
-    tolerance = 1e-9 * np.maximum(1.0, np.abs(x))
-    for d in range(7):
-        if np.all(np.abs(x - np.round(x, d)) <= tolerance):
-            return d
-    return None
 
 
 @anomaly(
@@ -60,7 +27,7 @@ def outliers(tables, *, rng, table, column, fraction=0.01, degree=3) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    x, kind = _numbers(col, table, column)
+    x, kind = numbers(col, anomaly="outliers", table=table, column=column)
     present = np.isfinite(x)
     values_present = x[present]
     if len(values_present):
@@ -93,16 +60,12 @@ def outliers(tables, *, rng, table, column, fraction=0.01, degree=3) -> Planted:
     room_below = signed or q1 - 2 * degree * spread >= 0
     low = (rng.random(len(rows)) < LOW_SHARE) & room_below
     new = np.where(low, q1 - stretch, q3 + stretch)
-    decimals = 0 if kind == "int" else _decimals(values_present)
-    if decimals is not None:
+    places = 0 if kind == "int" else decimals(values_present)
+    if places is not None:
         # Round away from the range, so rounding never pulls a value back inside a fence.
-        scale = 10.0**decimals
+        scale = 10.0**places
         new = np.where(low, np.floor(new * scale), np.ceil(new * scale)) / scale
-    if kind == "int":
-        values = [int(v) for v in new]
-    elif kind == "text":
-        values = text_list(pd.Series(new, dtype="float64"))
-    else:
-        values = new.tolist()
-    out, key = replace_cells(df, table=table, column=column, rows=rows, values=values)
+    out, key = replace_cells(
+        df, table=table, column=column, rows=rows, values=number_cells(new, kind)
+    )
     return Planted({table: out}, key)

@@ -1,4 +1,4 @@
-"""Plausible wrong values: another value of the same column in place of the right one."""
+"""Plausible wrong values: another value of a categorical attribute, drawn by frequency."""
 
 from __future__ import annotations
 
@@ -18,10 +18,13 @@ from datalit.generators.anomalies.registry import Planted, anomaly
     ],
 )
 def plausible_wrong_value(tables, *, rng, table, column, fraction=0.02) -> Planted:
-    """A plausible but wrong value: another value the column holds (a wrong drop-down pick).
+    """A wrong value in any categorical attribute (cities, categories, quantities): another value
+    the column holds, drawn by its frequency there (a wrong drop-down pick).
 
     The replacement is drawn as often as it occurs in the column, never the current value, so
-    every value still passes a domain check. Needs two or more different values in the column.
+    common values are the usual wrong ones and every value still passes a domain check. Any
+    number of different values works; the column needs two or more. For label/class columns,
+    where a flip lands on every other class equally often, use `label_noise`.
     """
     df = tables[table]
     col = df[column]

@@ -6,32 +6,11 @@ import numpy as np
 import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import numbers
 from datalit.generators.text import text_list
-
-from datalit.errors import InvalidArgument
 
 # Past 1e15 a double no longer holds every cent, and an int64 times the factor may overflow.
 LIMIT = 1e15
-
-
-def _numbers(col: pd.Series, table: str, column: str) -> tuple[np.ndarray, str]:
-    """The column's numbers as floats (nan where there is none) and its kind: int, float or text
-    (a numeric column an earlier plant turned into text, e.g. with "N/A")."""
-    kind, x = None, None
-    if pd.api.types.is_bool_dtype(col.dtype):
-        pass
-    elif pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype):
-        kind = "int" if pd.api.types.is_integer_dtype(col.dtype) else "float"
-        x = col.to_numpy(dtype=float, na_value=np.nan)
-    elif pd.api.types.is_string_dtype(col.dtype):
-        kind = "text"
-        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    if x is None or (kind == "text" and not np.isfinite(x).any()):
-        raise InvalidArgument(
-            f"anomaly 'scale_error': argument 'column' must be a numeric column; "
-            f"{table}.{column} holds {col.dtype}"
-        )
-    return np.where(np.isfinite(x), x, np.nan), kind
 
 
 @anomaly(
@@ -50,7 +29,7 @@ def scale_error(tables, *, rng, table, column, fraction=0.02, factor=1000) -> Pl
     """
     df = tables[table]
     col = df[column]
-    x, kind = _numbers(col, table, column)
+    x, kind = numbers(col, anomaly="scale_error", table=table, column=column)
     with np.errstate(invalid="ignore"):
         # Zero times anything is zero: no visible change.
         eligible = np.isfinite(x) & (x != 0) & (np.abs(x) * factor < LIMIT)

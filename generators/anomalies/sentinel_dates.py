@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import CANONICAL, datetimes
 
-from datalit.errors import InvalidArgument
-
-CANONICAL = "%Y-%m-%d %H:%M:%S"
 # The placeholders real systems write: the start of many date pickers and Excel, the Unix epoch
 # (a zero timestamp), and "end of time" values for open-ended records.
 SENTINELS = ("1900-01-01", "1970-01-01 00:00:00", "9999-12-31", "2099-12-31")
@@ -41,13 +39,6 @@ def _fit(stamp: pd.Timestamp | None, col: pd.Series) -> pd.Timestamp | None:
         return None
 
 
-def _not_dates(table: str, column: str, holds) -> InvalidArgument:
-    return InvalidArgument(
-        f"anomaly 'sentinel_dates': argument 'column' must be a date/time column; "
-        f"{table}.{column} holds {holds}"
-    )
-
-
 @anomaly(
     "sentinel_dates",
     examples=[
@@ -67,16 +58,9 @@ def sentinel_dates(tables, *, rng, table, column, fraction=0.05, sentinel=None) 
     choices = SENTINELS if sentinel is None else (sentinel,)
     stamps = [_as_date(s) for s in choices]
     is_datetime = pd.api.types.is_datetime64_any_dtype(col.dtype)
-    if is_datetime:
-        wall = col.dt.tz_localize(None) if col.dt.tz is not None else col
-    elif pd.api.types.is_string_dtype(col.dtype):
-        # A column an earlier plant turned into text: its cells still in the canonical form
-        # are the dates left to replace.
-        wall = pd.to_datetime(col, format=CANONICAL, errors="coerce")
-        if not wall.notna().any():
-            raise _not_dates(table, column, "text with no date written YYYY-MM-DD HH:MM:SS")
-    else:
-        raise _not_dates(table, column, col.dtype)
+    # In a column an earlier plant turned into text, the cells still in the canonical form are
+    # the dates left to replace.
+    wall = datetimes(col, anomaly="sentinel_dates", table=table, column=column, wall=True)
     # A date that already is a sentinel would not change. Compared in seconds: 9999-12-31 has
     # no nanosecond timestamp to compare with.
     seconds = wall.to_numpy().astype("datetime64[s]")

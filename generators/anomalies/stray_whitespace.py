@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import text_rows
 
 NBSP = "\u00a0"
 
@@ -54,12 +53,8 @@ def stray_whitespace(tables, *, rng, table, column, fraction=0.05) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if pd.api.types.is_string_dtype(col):
-        eligible = col.notna().to_numpy(dtype=bool)
-    else:
-        eligible = np.zeros(len(df), dtype=bool)
     rows = pick_rows(
-        df, fraction, rng, table=table, eligible=eligible, what=f"with text in {column!r}"
+        df, fraction, rng, table=table, eligible=text_rows(col), what=f"with text in {column!r}"
     )
     how = rng.integers(0, 6, len(rows))
     u = rng.random(len(rows))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.anomalies.values import text_rows
 
 # Keys touching each letter key on the standard US (ANSI) QWERTY layout: the keys either side
 # in the same row, and the keys of the rows above and below that overlap it. Derived from the
@@ -98,12 +98,8 @@ def typos(tables, *, rng, table, column, fraction=0.02) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if pd.api.types.is_string_dtype(col):
-        # Deleting from a one-letter value would leave no word; two letters keep every typo real.
-        counts = col.astype("str").str.count(r"[A-Za-z]")
-        eligible = counts.fillna(0).to_numpy(dtype=np.int64) >= 2
-    else:
-        eligible = np.zeros(len(df), dtype=bool)
+    # Deleting from a one-letter value would leave no word; two letters keep every typo real.
+    eligible = text_rows(col, lambda text: text.str.count(r"[A-Za-z]") >= 2)
     rows = pick_rows(
         df,
         fraction,

@@ -51,10 +51,11 @@ def test_shifts_by_exactly_the_zone_offset_at_that_instant():
 
 
 def test_rows_at_utc_plus_zero_are_not_eligible():
-    clean, _, key = plant("timezone_mixup", recipe="events", fraction=1.0, **ARGS)
+    # 4000 events: enough users that some live at UTC+0 (London in winter, Reykjavik).
+    clean, _, key = plant("timezone_mixup", recipe="events", rows=4000, fraction=1.0, **ARGS)
     events = clean["events"]
     zero = events["utc_offset"] == "+00:00"
-    assert zero.any()  # London in winter, Reykjavik all year
+    assert zero.any()
     assert not zero[key["row"]].any()
     assert len(key) == (~zero).sum()
 
