@@ -112,6 +112,149 @@ def recipes():
         click.echo(f"{name:<14} {r.description} (default {r.default_rows} {r.main_table})")
 
 
+@main.command("list")
+def list_exercises():
+    """List the exercise catalog: slug, level, time budget, skills."""
+    from datalit.exercise import list_exercises as slugs
+    from datalit.exercise import load_exercise
+
+    for slug in slugs():
+        e = load_exercise(slug)
+        click.echo(
+            f"{slug:<24} {e.level:<12} {e.time_budget_minutes:>3} min  {', '.join(e.skills)}"
+        )
+
+
+@main.command()
+@click.argument("exercise")
+@click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV with an `id` column (optional `name`, `email`).",
+)
+@click.option(
+    "--secret-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Cohort secret for per-candidate seeds (default: COURSE/.datalit/secret).",
+)
+def release(exercise, course, roster, secret_file):
+    """Give every candidate of ROSTER their own variant of EXERCISE (keys stay in COURSE/keys)."""
+    from datalit.exercise import load_exercise
+    from datalit.grading.course import release as run_release
+
+    summary = run_release(
+        exercise=load_exercise(exercise), course=course, roster=roster, secret_file=secret_file
+    )
+    click.echo(summary.describe())
+
+
+@main.command()
+@click.argument("exercise")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
+def collect(exercise, source, course):
+    """Take submissions (SOURCE: a folder of <candidate>.zip or <candidate>.ipynb) into COURSE."""
+    from datalit.exercise import load_exercise
+    from datalit.grading.course import collect as run_collect
+
+    summary = run_collect(exercise=load_exercise(exercise), course=course, source=source)
+    click.echo(summary.describe())
+
+
+@main.command()
+@click.argument("exercise")
+@click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
+@click.option("--candidate", "candidates", multiple=True, help="Grade only these (repeatable).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Submissions graded in parallel.",
+)
+@click.option(
+    "--regrade", is_flag=True, help="Regrade everything (after an exercise or suite fix)."
+)
+@click.option(
+    "--unsafe-no-sandbox",
+    is_flag=True,
+    help="Run candidate code without bubblewrap (local practice only; reports say so).",
+)
+def grade(exercise, course, candidates, jobs, regrade, unsafe_no_sandbox):
+    """Grade EXERCISE's submissions in COURSE: sandbox, GX suite, answer key, gradebook, reports."""
+    from datalit.exercise import load_exercise
+
+    ex = load_exercise(exercise)
+    summary = grade_with_progress(ex, course, candidates, jobs, regrade, not unsafe_no_sandbox)
+    print_grades(ex, course, summary)
+
+
+def grade_with_progress(ex, course, candidates, jobs, regrade, sandbox):
+    """Run a batch with a progress bar (on a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from datalit.grading.grader import grade_batch
+
+    progress = Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        transient=True,
+        console=Console(stderr=True),
+    )
+    with progress:
+        task = progress.add_task("", total=None)
+
+        def tick(name, result):
+            progress.update(task, advance=1, description=str(name))
+
+        return grade_batch(
+            exercise=ex,
+            course=course,
+            candidates=candidates or None,
+            jobs=jobs,
+            regrade=regrade,
+            sandbox=sandbox,
+            on_result=tick,
+        )
+
+
+def print_grades(ex, course: Path, summary) -> None:
+    """The score table, where the reports are, and any warning."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    table = Table(title=f"{ex.slug}: auto-graded points (max {ex.max_auto_points:g})")
+    table.add_column("candidate")
+    for part in ex.parts:
+        table.add_column(part.id, justify="right")
+    table.add_column("auto total", justify="right")
+    table.add_column("status")
+    for r in sorted(summary.graded, key=lambda r: r.candidate):
+        cells = [
+            "manual" if p.status == "needs_manual" else f"{p.points:g}/{p.max_points:g}"
+            for p in r.score.parts
+        ]
+        table.add_row(r.candidate, *cells, f"{r.score.auto_points:g}", r.status)
+    console.print(table)
+    if summary.skipped:
+        console.print(f"unchanged, not regraded: {', '.join(summary.skipped)} (use --regrade)")
+    if any(r.unsafe_no_sandbox for r in summary.graded):
+        console.print("[bold red]warning:[/] graded WITHOUT the sandbox (--unsafe-no-sandbox)")
+    console.print(f"candidate reports: {course}/feedback/<candidate>/{ex.slug}/report.html")
+    console.print(f"reviewer reports:  {course}/reports/{ex.slug}/")
+    if summary.failed:
+        console.print(f"[bold red]grader errors[/] for: {', '.join(summary.failed)}")
+        sys.exit(1)
+
+
 @main.command()
 @click.option(
     "--out",

@@ -1,0 +1,232 @@
+"""The exercise model: `exercises/<slug>/exercise.toml`, validated into frozen dataclasses.
+
+An exercise is one folder: exercise.toml (what to generate, the declared outputs, the graded
+parts and their points, limits), the release notebook, suite.json (GX) and the README brief.
+Its instructor-only half lives in `solutions/<slug>/` (source notebook, naive attempt, truth.py
+computing the true answers from the clean tables and the key, reviewer notes).
+Points and maxima always come from here, never from a submission.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datalit.errors import InvalidArgument, UnknownName
+from datalit.generators.spec import GenerationSpec, spec_from_dict
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+OUTPUT_KINDS = ("table", "json")
+PART_KINDS = ("suite", "ids", "numeric", "manual")
+TABLE_FORMATS = (".csv", ".parquet")
+
+
+def repo_root() -> Path:
+    """The checkout holding exercises/ and solutions/ (overridable with DATALIT_HOME)."""
+    env = os.environ.get("DATALIT_HOME")
+    return Path(env) if env else Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A file the candidate's notebook must write (relative to the notebook's folder)."""
+
+    name: str
+    path: str
+    """Relative path inside the work dir, e.g. outputs/orders_clean.csv."""
+    kind: str
+    """``table`` (CSV or Parquet, by extension) or ``json``."""
+    columns: tuple[str, ...] = ()
+    """For tables: the columns the output must have (checked by the release's self-check)."""
+    max_bytes: int = 50 * 1024**2
+    max_rows: int = 2_000_000
+
+
+@dataclass(frozen=True)
+class Part:
+    """One graded part of an exercise."""
+
+    id: str
+    kind: str
+    """``suite`` (GX expectations on a table), ``ids`` (a flagged-ids list scored by F1 against
+    the key), ``numeric`` (numbers within a tolerance), ``manual`` (a written finding)."""
+    title: str
+    points: float
+    """For ``suite`` parts: the sum of the points in suite.json's expectation meta."""
+    output: str = ""
+    field: str = ""
+    """For ``ids``/``numeric``: the key inside the JSON output."""
+    truth: str = ""
+    """For ``ids``/``numeric``: the key inside the true answers (key/answers.json)."""
+    tolerance: float = 0.0
+    """For ``numeric``: relative tolerance."""
+    cell: str = ""
+    """For ``manual``: the nbgrader grade_id of the markdown cell holding the answer."""
+    anomalies: tuple[str, ...] = ()
+    """The planted anomaly types this part is meant to catch (for reports)."""
+
+    @property
+    def auto(self) -> bool:
+        return self.kind != "manual"
+
+
+@dataclass(frozen=True)
+class ExerciseLimits:
+    """Sandbox limits (defaults close to PrairieLearn's grader)."""
+
+    memory_mb: int = 2048
+    cell_timeout_s: float = 60.0
+    total_timeout_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A validated exercise."""
+
+    slug: str
+    title: str
+    level: str
+    time_budget_minutes: int
+    skills: tuple[str, ...]
+    folder: Path
+    notebook: str
+    generate: GenerationSpec
+    outputs: tuple[Output, ...]
+    parts: tuple[Part, ...]
+    limits: ExerciseLimits = field(default_factory=ExerciseLimits)
+
+    @property
+    def suite_path(self) -> Path:
+        return self.folder / "suite.json"
+
+    @property
+    def solution_folder(self) -> Path:
+        return self.folder.parent.parent / "solutions" / self.slug
+
+    def output(self, name: str) -> Output:
+        return next(o for o in self.outputs if o.name == name)
+
+    def part(self, part_id: str) -> Part:
+        return next(p for p in self.parts if p.id == part_id)
+
+    @property
+    def max_auto_points(self) -> float:
+        return sum(p.points for p in self.parts if p.auto)
+
+    @property
+    def max_points(self) -> float:
+        return sum(p.points for p in self.parts)
+
+
+def _suite_points(folder: Path, part_id: str) -> float:
+    suite = json.loads((folder / "suite.json").read_text(encoding="utf-8"))
+    return float(
+        sum(
+            e.get("meta", {}).get("points", 0)
+            for e in suite.get("expectations", [])
+            if e.get("meta", {}).get("part") == part_id
+        )
+    )
+
+
+def _need(data: dict, key: str, kind: type | tuple, where: str) -> Any:
+    if key not in data:
+        raise InvalidArgument(f"{where}: missing {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InvalidArgument(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def list_exercises(root: Path | None = None) -> list[str]:
+    """Slugs of the exercises under `root`/exercises (folders with an exercise.toml)."""
+    base = (root or repo_root()) / "exercises"
+    return sorted(p.parent.name for p in base.glob("*/exercise.toml"))
+
+
+def load_exercise(slug: str, root: Path | None = None) -> Exercise:
+    """Read and validate `exercises/<slug>/exercise.toml`."""
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise InvalidArgument(f"exercise name {slug!r} is not a valid slug (lowercase, digits, -)")
+    folder = (root or repo_root()) / "exercises" / slug
+    path = folder / "exercise.toml"
+    if not path.is_file():
+        raise UnknownName("exercise", slug, list_exercises(root))
+    where = f"exercises/{slug}/exercise.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument(f"{where} is not valid TOML: {exc}") from None
+    outputs = []
+    for i, o in enumerate(_need(data, "outputs", list, where), start=1):
+        w = f"{where} outputs[{i}]"
+        kind = _need(o, "kind", str, w)
+        opath = _need(o, "path", str, w)
+        if kind not in OUTPUT_KINDS:
+            raise InvalidArgument(f"{w}: kind must be one of {OUTPUT_KINDS}")
+        if opath.startswith("/") or ".." in Path(opath).parts:
+            raise InvalidArgument(f"{w}: path must be relative and stay inside the work dir")
+        if kind == "table" and Path(opath).suffix not in TABLE_FORMATS:
+            raise InvalidArgument(f"{w}: a table must be .csv or .parquet")
+        if kind == "json" and Path(opath).suffix != ".json":
+            raise InvalidArgument(f"{w}: a json output must end in .json")
+        outputs.append(
+            Output(
+                name=_need(o, "name", str, w),
+                path=opath,
+                kind=kind,
+                columns=tuple(o.get("columns", ())),
+                max_bytes=int(o.get("max_mb", 50) * 1024**2),
+                max_rows=int(o.get("max_rows", 2_000_000)),
+            )
+        )
+    names = {o.name for o in outputs}
+    parts = []
+    for i, p in enumerate(_need(data, "parts", list, where), start=1):
+        w = f"{where} parts[{i}]"
+        kind = _need(p, "kind", str, w)
+        if kind not in PART_KINDS:
+            raise InvalidArgument(f"{w}: kind must be one of {PART_KINDS}")
+        pid = _need(p, "id", str, w)
+        if kind != "manual" and p.get("output") not in names:
+            raise InvalidArgument(f"{w}: output must name one of the outputs {sorted(names)}")
+        points = _suite_points(folder, pid) if kind == "suite" else float(p.get("points", 0))
+        if points <= 0:
+            raise InvalidArgument(f"{w}: a part needs points > 0 (suite parts: in suite.json meta)")
+        parts.append(
+            Part(
+                id=pid,
+                kind=kind,
+                title=p.get("title", pid),
+                points=points,
+                output=p.get("output", ""),
+                field=p.get("field", ""),
+                truth=p.get("truth", ""),
+                tolerance=float(p.get("tolerance", 0.0)),
+                cell=p.get("cell", ""),
+                anomalies=tuple(p.get("anomalies", ())),
+            )
+        )
+    limits = data.get("limits", {})
+    return Exercise(
+        slug=slug,
+        title=_need(data, "title", str, where),
+        level=_need(data, "level", str, where),
+        time_budget_minutes=int(_need(data, "time_budget_minutes", int, where)),
+        skills=tuple(data.get("skills", ())),
+        folder=folder,
+        notebook=data.get("notebook", f"{slug}.ipynb"),
+        generate=spec_from_dict(_need(data, "generate", dict, where), source=where),
+        outputs=tuple(outputs),
+        parts=tuple(parts),
+        limits=ExerciseLimits(
+            memory_mb=int(limits.get("memory_mb", 2048)),
+            cell_timeout_s=float(limits.get("cell_timeout_s", 60)),
+            total_timeout_s=float(limits.get("total_timeout_s", 600)),
+        ),
+    )
