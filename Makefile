@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export UV_COMPILE_BYTECODE := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test test-slow lint bench lock docs clean
+.PHONY: demo test test-slow lint bench bench-grade lock docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datalit needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_generate.py
+
+bench-grade: $(STAMP)
+	@bash scripts/system-deps.sh
+	$(VENV)/bin/python benchmarks/bench_grade.py
 
 docs: $(STAMP)
 	$(VENV)/bin/datalit anomalies --markdown > docs/anomalies.md

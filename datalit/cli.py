@@ -255,6 +255,27 @@ def print_grades(ex, course: Path, summary) -> None:
         sys.exit(1)
 
 
+@main.command("demo-loop")
+@click.option(
+    "--course",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Course folder to use (default: a new temporary folder).",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--unsafe-no-sandbox", is_flag=True, help="Run without bubblewrap (local practice).")
+def demo_loop(course, jobs, unsafe_no_sandbox):
+    """The whole loop on `orders-cleanup`: release to three candidates, submit the reference
+    solution, a naive attempt and the untouched release, grade them, show the table."""
+    from datalit.grading.demo import run_demo
+
+    def grade(ex, c):
+        return grade_with_progress(ex, c, (), jobs, True, not unsafe_no_sandbox)
+
+    ex, course, summary = run_demo(course=course, grade=grade)
+    print_grades(ex, course, summary)
+
+
 @main.command()
 @click.option(
     "--out",

@@ -230,3 +230,24 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
             total_timeout_s=float(limits.get("total_timeout_s", 600)),
         ),
     )
+
+
+def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
+    """Run `solutions/<slug>/truth.py`'s `truth(clean, raw, key)`: the true answers and the suite
+    parameters for one generated variant. Instructor-only code, run at release time."""
+    import importlib.util
+
+    path = exercise.solution_folder / "truth.py"
+    if not path.is_file():
+        raise InvalidArgument(
+            f"{path} is missing: an exercise's true answers come from solutions/<slug>/truth.py"
+        )
+    spec = importlib.util.spec_from_file_location(f"datalit_truth_{exercise.slug}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.truth(clean, raw, key)
+    if set(result) != {"answers", "suite_parameters"}:
+        raise InvalidArgument(
+            f"{path}: truth() must return {{'answers': …, 'suite_parameters': …}}"
+        )
+    return result

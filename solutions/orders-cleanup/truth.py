@@ -27,9 +27,12 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
 
     kept = orders[~orders["order_id"].isin(orphan_ids)]
     live = kept[kept["status"] != "cancelled"]
-    rate = live["currency"].map(fx.set_index("currency")["eur_per_unit"])
-    eur = live["quantity"] * live["unit_price"] * rate
-    country = live["customer_id"].map(customers.set_index("customer_id")["country"])
+    # Plain values (the recipe may hold text columns as categoricals).
+    rate = live["currency"].astype(str).map(fx.astype({"currency": str}).set_index("currency")["eur_per_unit"])
+    eur = live["quantity"].astype(float) * live["unit_price"].astype(float) * rate.astype(float)
+    country = live["customer_id"].astype(str).map(
+        customers.astype({"customer_id": str, "country": str}).set_index("customer_id")["country"]
+    )
     revenue = eur.groupby(country).sum()
     return {
         "answers": {

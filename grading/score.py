@@ -1,0 +1,373 @@
+"""Score stage: points per part, from the suite results and the answer key.
+
+Maxima always come from the exercise (`Part.points`), never from the submission. Candidate-facing
+feedback never contains a true value, a true id or a true count: it says how many things the
+candidate gave and, qualitatively, what kind of mistake was made. The numbers a reviewer needs
+(precision, recall, the compared values) go into `PartScore.details`, which only the reviewer
+view shows.
+
+Part kinds:
+
+- ``suite``: the points of the passed expectations of that part (suite.json meta).
+- ``ids``: F1 of the flagged ids against the key, times the part's points. Ids are compared as
+  stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
+  once however often it is listed.
+- ``numeric``: a number, or a dict of numbers (revenue by country); each expected entry within
+  the relative tolerance earns an equal share of the points, a missing entry earns nothing and
+  extra keys are ignored.
+- ``manual``: needs a reviewer; 0 points until graded in formgrader.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import PurePosixPath
+from typing import Any
+
+from datalit.grading.results import (
+    NEEDS_MANUAL,
+    NOT_ATTEMPTED,
+    SCORED,
+    UNREADABLE,
+    Extracted,
+    OutputFile,
+    PartScore,
+    Score,
+    Validation,
+)
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import Exercise, Part
+
+# Absorbs float representation error at the tolerance boundary (e.g. 0.5% of 200.0), so that a
+# value exactly at the tolerance counts, as documented.
+BOUNDARY_SLACK = 1e-9
+_MISSING = object()
+"""Marks an expected entry the candidate's answer does not have."""
+
+
+def score(
+    exercise: Exercise, extracted: Extracted, validation: Validation, *, answers: dict
+) -> Score:
+    """Score every part of `exercise`.
+
+    Args:
+        exercise: The exercise: parts, their points and which output each part reads.
+        extracted: The extract stage's result.
+        validation: The validate stage's result (suite parts).
+        answers: The true answers (keys/<candidate>/<exercise>/answers.json "answers").
+
+    Returns:
+        One `PartScore` per part, in the exercise's order.
+
+    Raises:
+        InvalidArgument: the answer key lacks a value a part needs (a kit problem).
+    """
+    scorers = {"ids": _ids_part, "numeric": _numeric_part}
+    parts = []
+    for part in exercise.parts:
+        if part.kind == "manual":
+            parts.append(
+                PartScore(
+                    id=part.id,
+                    kind=part.kind,
+                    title=part.title,
+                    points=0.0,
+                    max_points=part.points,
+                    status=NEEDS_MANUAL,
+                    feedback="A reviewer grades this part.",
+                    details={"cell": part.cell},
+                )
+            )
+            continue
+        output = extracted.outputs.get(part.output)
+        if output is None or output.status != "ok":
+            parts.append(_not_usable(part, output))
+            continue
+        if part.kind == "suite":
+            parts.append(_suite_part(part, validation))
+        else:
+            # Reasons name the file as the candidate wrote it, e.g. "flags.json has no key …".
+            where = PurePosixPath(exercise.output(part.output).path).name
+            parts.append(scorers[part.kind](part, output, answers, where))
+    return Score(parts=tuple(parts))
+
+
+def _part(part: Part, points: float, status: str, feedback: str, **details: Any) -> PartScore:
+    return PartScore(
+        id=part.id,
+        kind=part.kind,
+        title=part.title,
+        points=points,
+        max_points=part.points,
+        status=status,
+        feedback=feedback,
+        details=details,
+    )
+
+
+def _not_usable(part: Part, output: OutputFile | None) -> PartScore:
+    if output is None or output.status == "missing":
+        reason = output.reason if output is not None else f"output {part.output!r} was not read"
+        return _part(part, 0.0, NOT_ATTEMPTED, reason)
+    return _part(part, 0.0, UNREADABLE, output.reason)
+
+
+# --- suite ------------------------------------------------------------------------------------
+
+
+def _suite_part(part: Part, validation: Validation) -> PartScore:
+    if validation.skipped_reason:
+        return _part(part, 0.0, UNREADABLE, validation.skipped_reason)
+    mine = [r for r in validation.results if r.part == part.id]
+    passed = [r for r in mine if r.success]
+    points = min(round(sum(r.points for r in passed), 2), part.points)
+    public = [r for r in mine if r.public]
+    public_failed = [r for r in public if not r.success]
+    lines = [f"{len(public) - len(public_failed)} of {len(public)} public checks passed."]
+    for r in public_failed:
+        lines.append(f"- {r.feedback}" + (f" ({r.error})" if r.error else ""))
+    return _part(
+        part,
+        points,
+        SCORED,
+        "\n".join(lines),
+        passed=[r.id for r in passed],
+        failed=[
+            {"id": r.id, "type": r.type, "public": r.public, "points": r.points, "error": r.error}
+            for r in mine
+            if not r.success
+        ],
+    )
+
+
+# --- JSON fields ------------------------------------------------------------------------------
+
+
+class _FieldProblem(Exception):
+    """The part's field is absent or malformed; carries the status and the candidate's reason."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status = status
+
+
+def _field(part: Part, output: OutputFile, path_name: str) -> Any:
+    data = output.data
+    if not isinstance(data, dict):
+        raise _FieldProblem(
+            UNREADABLE,
+            f"{path_name} holds {_json_kind(data)}, not a JSON object with the key {part.field!r}",
+        )
+    if part.field not in data:
+        raise _FieldProblem(NOT_ATTEMPTED, f"{path_name} has no key {part.field!r}")
+    return data[part.field]
+
+
+def _truth(part: Part, answers: dict) -> Any:
+    if part.truth not in answers:
+        raise InvalidArgument(
+            f"the answer key has no {part.truth!r} (needed by part {part.id!r}); "
+            "regenerate the keys with this exercise's truth.py"
+        )
+    return answers[part.truth]
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+# --- ids --------------------------------------------------------------------------------------
+
+
+def _id_text(value: Any) -> str | None:
+    """An id as comparable text, or None when `value` is not a usable id."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # JSON writers (and pandas) turn integer ids into 100123.0; that is still 100123.
+        return str(int(value)) if math.isfinite(value) and value.is_integer() else str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return None
+
+
+def _ids_part(part: Part, output: OutputFile, answers: dict, where: str) -> PartScore:
+    try:
+        given = _field(part, output, where)
+    except _FieldProblem as problem:
+        return _part(part, 0.0, problem.status, str(problem))
+    if not isinstance(given, list):
+        return _part(
+            part,
+            0.0,
+            UNREADABLE,
+            f"{where}: {part.field!r} holds {_json_kind(given)}; write a list of ids",
+        )
+    flagged: set[str] = set()
+    for position, value in enumerate(given, start=1):
+        text = _id_text(value)
+        if text is None:
+            return _part(
+                part,
+                0.0,
+                UNREADABLE,
+                f"{where}: entry {position} of {part.field!r} is {_json_kind(value)}; "
+                "every id must be text or a whole number",
+            )
+        if text:
+            flagged.add(text)
+    truth_values = _truth(part, answers)
+    true_ids = {t for t in (_id_text(v) for v in truth_values) if t}
+    hits = flagged & true_ids
+    # Vacuous cases count as perfect: flagging nothing flags nothing wrong, and with nothing to
+    # find nothing is missed. F1 is still 0 when one side is empty and the other is not.
+    precision = len(hits) / len(flagged) if flagged else 1.0
+    recall = len(hits) / len(true_ids) if true_ids else 1.0
+    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    points = round(part.points * f1, 2)
+    return _part(
+        part,
+        points,
+        SCORED,
+        _ids_feedback(len(given), flagged, precision, recall),
+        precision=round(precision, 4),
+        recall=round(recall, 4),
+        f1=round(f1, 4),
+        true_positives=len(hits),
+        false_positives=len(flagged - true_ids),
+        false_negatives=len(true_ids - flagged),
+        flagged=len(flagged),
+        true_count=len(true_ids),
+        false_positive_sample=sorted(flagged - true_ids)[:20],
+        missed_sample=sorted(true_ids - flagged)[:20],
+    )
+
+
+def _ids_feedback(listed: int, flagged: set[str], precision: float, recall: float) -> str:
+    n = len(flagged)
+    text = f"You flagged {n} id{'s' if n != 1 else ''}" if n else "You flagged no ids"
+    repeats = listed - n
+    if repeats > 0:
+        text += f" ({repeats} repeated or empty entries ignored)"
+    text += "."
+    if precision == 1 and recall == 1:
+        if n == 0:
+            return text
+
+        return text + " Every flagged id is a real problem and none were missed."
+    remarks = []
+    if precision < 1:
+        remarks.append("some flagged ids are not problems")
+    if recall < 1:
+        remarks.append("some problems were missed")
+    return text + " " + "; ".join(remarks).capitalize() + "."
+
+
+# --- numeric ----------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _within(got: float, expected: float, tolerance: float) -> bool:
+    allowed = tolerance * abs(expected)
+    return abs(got - expected) <= allowed + BOUNDARY_SLACK * max(abs(expected), 1.0)
+
+
+def _numeric_part(part: Part, output: OutputFile, answers: dict, where: str) -> PartScore:
+    try:
+        given = _field(part, output, where)
+    except _FieldProblem as problem:
+        return _part(part, 0.0, problem.status, str(problem))
+    expected = _truth(part, answers)
+    if isinstance(expected, dict):
+        if not isinstance(given, dict):
+            return _part(
+                part,
+                0.0,
+                UNREADABLE,
+                f"{where}: {part.field!r} holds {_json_kind(given)}; write an object mapping "
+                "each key to a number",
+            )
+        # Keys are compared after stripping spaces: " FR" and "FR" are the same answer.
+        by_key = {str(k).strip(): v for k, v in given.items()}
+        pairs = [(str(k), by_key.get(str(k).strip(), _MISSING), v) for k, v in expected.items()]
+    else:
+        pairs = [("", given, expected)]
+    within = missing = 0
+    not_numbers: list[str] = []
+    compared = []
+    for key, got_raw, want in pairs:
+        want_num = _number(want)
+        if want_num is None:
+            raise InvalidArgument(f"the answer key's {part.truth!r} holds a non-number at {key!r}")
+        if got_raw is _MISSING:
+            missing += 1
+            compared.append({"key": key, "expected": want_num, "given": None, "ok": False})
+            continue
+        got = _number(got_raw)
+        if got is None:
+            not_numbers.append(key)
+            compared.append(
+                {"key": key, "expected": want_num, "given": repr(got_raw)[:100], "ok": False}
+            )
+            continue
+        ok = _within(got, want_num, part.tolerance)
+        within += ok
+        compared.append({"key": key, "expected": want_num, "given": got, "ok": ok})
+    n = len(pairs)
+    points = round(part.points * within / n, 2) if n else 0.0
+    return _part(
+        part,
+        points,
+        SCORED,
+        _numeric_feedback(part, where, n, within, missing, not_numbers, given),
+        within=within,
+        expected_count=n,
+        missing=missing,
+        tolerance=part.tolerance,
+        compared=compared,
+    )
+
+
+def _numeric_feedback(
+    part: Part,
+    where: str,
+    n: int,
+    within: int,
+    missing: int,
+    not_numbers: list[str],
+    given: Any,
+) -> str:
+    tolerance = f"{part.tolerance * 100:g}%"
+    if n == 1 and not isinstance(given, dict):
+        if not_numbers:
+            return f"{where}: {part.field!r} holds {_json_kind(given)}, not a number."
+        if within:
+            return f"Your value is within {tolerance} of the true value."
+        return f"Your value is not within {tolerance} of the true value."
+    text = f"{within} of {n} values are within {tolerance} of the true values."
+    if missing:
+        text += f" {missing} expected {'entry is' if missing == 1 else 'entries are'} missing."
+    if not_numbers:
+        shown = ", ".join(repr(k[:40]) for k in not_numbers[:5])
+        text += f" Not a number (write plain numbers, not text): {shown}."
+    return text

@@ -1,0 +1,72 @@
+"""The whole loop through the real command line: release, collect, grade, nbgrader export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    r = run("datalit", "demo-loop", "--course", str(course))
+    assert r.returncode == 0, r.stdout + r.stderr
+    return course, r.stdout
+
+
+def ledger(course: Path, candidate: str) -> dict:
+    path = course / ".datalit" / "results" / "orders-cleanup" / f"{candidate}.json"
+    return json.loads(path.read_text())
+
+
+def auto_points(course: Path, candidate: str) -> float:
+    report = json.loads(
+        (course / "feedback" / candidate / "orders-cleanup" / "report.json").read_text()
+    )
+    return report["auto_points"], report["max_auto_points"]
+
+
+def test_reference_full_marks_naive_between_untouched_zero(demo_course):
+    course, stdout = demo_course
+    ref, maximum = auto_points(course, "reference")
+    naive, _ = auto_points(course, "naive")
+    untouched, _ = auto_points(course, "untouched")
+    assert maximum == 22
+    assert ref == maximum, stdout
+    assert 0 < naive < maximum, stdout
+    assert untouched == 0, stdout
+
+
+def test_nbgrader_export_lists_all_three(demo_course):
+    course, _ = demo_course
+    r = run("nbgrader", "export", cwd=course)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO((course / "grades.csv").read_text())))
+    by_student = {row["student_id"]: row for row in rows}
+    assert set(by_student) == {"reference", "naive", "untouched"}
+    assert float(by_student["reference"]["raw_score"]) == 22
+    assert float(by_student["untouched"]["raw_score"]) == 0
+
+
+def test_regrading_an_unchanged_course_changes_nothing(demo_course):
+    course, _ = demo_course
+    db = (course / "gradebook.db").read_bytes()
+    r = run("datalit", "grade", "orders-cleanup", "--course", str(course))
+    assert r.returncode == 0, r.stderr
+    assert "unchanged, not regraded" in r.stdout
+    assert (course / "gradebook.db").read_bytes() == db
