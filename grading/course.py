@@ -1,0 +1,1124 @@
+"""Course operations: the course folder, the roster, the cohort secret, `release` and `collect`.
+
+A course is one folder (nbgrader's layout where nbgrader has one, so `nbgrader export` and
+formgrader work in it unchanged)::
+
+    COURSE/nbgrader_config.py             nbgrader settings (written by the record stage)
+    COURSE/gradebook.db                   nbgrader's gradebook: the record of grades
+    COURSE/keys/<c>/<ex>/                 instructor-only: answers.json + key/ (answer key, clean tables)
+    COURSE/release/<c>/<ex>/              what candidate <c> gets: notebook, data/, README.md, …
+    COURSE/submitted/<c>/<ex>/            what they handed in (collect)
+    COURSE/autograded/<c>/<ex>/           the executed notebook (grade), read by formgrader
+    COURSE/feedback/<c>/<ex>/             the candidate's report
+    COURSE/reports/                       reviewer reports
+    COURSE/.datalit/                      datalit's own state: cohort secret, ledger, work space
+
+`release` gives every candidate of a roster their own variant of an exercise: a seed derived
+from (exercise, candidate id, cohort secret), the raw data generated from it into `release/`, and
+its answer key and true answers into `keys/`, never both in one folder. `collect` takes the
+submissions handed back (a folder of `<candidate>.zip`, `<candidate>.ipynb` or `<candidate>/`)
+into `submitted/`, unpacking archives as the hostile input they may be.
+
+Every candidate folder is built in a staging folder and swapped into place, so a re-run or a
+crash never leaves a half-written release or submission, and a re-run with the same roster and
+secret writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import ctypes
+import datetime as dt
+import errno
+import functools
+import json
+import os
+import platform
+import pprint
+import re
+import secrets
+import shutil
+import stat
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import Exercise
+
+CANDIDATE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
+MAX_ROSTER_BYTES = 10 * 1024**2
+SECRET_BYTES = 32
+PRIVATE = ".datalit"
+TEMPLATES = Path(__file__).with_name("templates")
+CHECK_SCRIPT = "check_outputs.py"
+GRADER_LIBRARIES = ("pandas", "numpy", "pyarrow")
+# Files archivers and Jupyter add that are never part of a submission.
+JUNK_NAMES = frozenset({"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db", "desktop.ini"})
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+
+def _check_component(value: str, what: str) -> str:
+    # Candidate ids and slugs become folder names: refuse anything that could climb out.
+    if not isinstance(value, str) or not CANDIDATE_ID.match(value):
+        raise InvalidArgument(
+            f"{what} {value!r} is not usable as a folder name (letters, digits, -, _ and . "
+            "only, not starting with '.', at most 64 characters)"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Course:
+    """The paths of a course folder. Creating one touches nothing on disk; `ensure` does."""
+
+    root: Path
+    """The course folder (COURSE)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def nbgrader_config(self) -> Path:
+        return self.root / "nbgrader_config.py"
+
+    @property
+    def gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def private_dir(self) -> Path:
+        """COURSE/.datalit: the cohort secret, the grading ledger, staging space."""
+        return self.root / PRIVATE
+
+    @property
+    def secret_file(self) -> Path:
+        """The default cohort secret (created by the first `release` without --secret-file)."""
+        return self.private_dir / "secret"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where folders are built before they are swapped into place (same file system)."""
+        return self.private_dir / "staging"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    def _dir(self, step: str, candidate: str, exercise: str) -> Path:
+        return (
+            self.root
+            / step
+            / _check_component(candidate, "candidate id")
+            / _check_component(exercise, "exercise")
+        )
+
+    def keys_dir(self, candidate: str, exercise: str) -> Path:
+        """Instructor-only: answers.json and key/ of one candidate's variant."""
+        return self._dir("keys", candidate, exercise)
+
+    def release_dir(self, candidate: str, exercise: str) -> Path:
+        return self._dir("release", candidate, exercise)
+
+    def submitted_dir(self, candidate: str, exercise: str) -> Path:
+        return self._dir("submitted", candidate, exercise)
+
+    def autograded_dir(self, candidate: str, exercise: str) -> Path:
+        return self._dir("autograded", candidate, exercise)
+
+    def feedback_dir(self, candidate: str, exercise: str) -> Path:
+        return self._dir("feedback", candidate, exercise)
+
+    def released_candidates(self, exercise: str) -> list[str]:
+        """Ids of the candidates with a release of `exercise` in this course."""
+        base = self.root / "release"
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if CANDIDATE_ID.match(p.name) and not p.is_symlink() and (p / exercise).is_dir()
+        )
+
+    def ensure(self) -> None:
+        """Create the course folders; keys/ and .datalit/ are readable by their owner only."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InvalidArgument(f"--course {self.root} is a file; give a folder")
+        for name in ("release", "submitted", "autograded", "feedback", "reports"):
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+        for private in (self.root / "keys", self.private_dir, self.staging_dir):
+            private.mkdir(parents=True, exist_ok=True)
+            private.chmod(0o700)
+
+
+# --- roster -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One row of the roster."""
+
+    id: str
+    """Letters, digits, -, _ and . (not first), at most 64 characters; becomes a folder name and
+    the nbgrader student id."""
+    name: str = ""
+    email: str = ""
+
+
+def _id_problem(value: str) -> str | None:
+    if not value:
+        return "the id is empty"
+    if len(value) > 64:
+        return f"the id is {len(value)} characters long; at most 64 are allowed"
+    if value.startswith("."):
+        return f"the id {value!r} starts with '.'"
+    bad = sorted({ch for ch in value if not re.match(r"[A-Za-z0-9_.-]", ch)})
+    if bad:
+        shown = ", ".join(repr(ch) for ch in bad)
+        return f"the id {value!r} contains {shown}; use only letters, digits, -, _ and ."
+    return None
+
+
+def load_roster(csv_path: Path) -> list[Candidate]:
+    """Read a roster CSV: an `id` column, optional `name` and `email` columns (others ignored).
+
+    Raises:
+        InvalidArgument: naming the row (as a spreadsheet numbers it, header = row 1) and what is
+            wrong: a missing id column, an invalid or repeated id (ids differing only in case
+            count as repeated: they would collide on case-insensitive file systems), an empty
+            roster, a file that is not UTF-8 text.
+    """
+    path = Path(csv_path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read the roster {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidArgument(f"the roster {path} is not a file")
+    if info.st_size > MAX_ROSTER_BYTES:
+        raise InvalidArgument(f"the roster {path} is {info.st_size:,} bytes; is it the right file?")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(
+            f"the roster {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
+        ) from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise InvalidArgument(f"the roster {path} is empty; it needs a header row with `id`")
+    columns = [h.strip().lower() for h in header]
+    if "id" not in columns:
+        raise InvalidArgument(
+            f"the roster {path} has no `id` column (header: {', '.join(header)}); "
+            "the first row must name the columns: id, and optionally name and email"
+        )
+    position = {name: columns.index(name) for name in ("id", "name", "email") if name in columns}
+    candidates: list[Candidate] = []
+    first_row: dict[str, int] = {}
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = {name: (row[i].strip() if i < len(row) else "") for name, i in position.items()}
+        problem = _id_problem(cells["id"])
+        if problem:
+            raise InvalidArgument(f"roster {path}, row {number}: {problem}")
+        folded = cells["id"].lower()
+        if folded in first_row:
+            raise InvalidArgument(
+                f"roster {path}, row {number}: the id {cells['id']!r} repeats row "
+                f"{first_row[folded]} (ids must be unique, ignoring case)"
+            )
+        first_row[folded] = number
+        candidates.append(Candidate(cells["id"], cells.get("name", ""), cells.get("email", "")))
+    if not candidates:
+        raise InvalidArgument(f"the roster {path} lists no candidates")
+    return candidates
+
+
+# --- cohort secret ----------------------------------------------------------------------------
+
+
+def cohort_secret(course: Course, secret_file: Path | None = None) -> tuple[str, Path, bool]:
+    """The cohort secret, where it is kept, and whether this call created it.
+
+    With `secret_file`, that file (stripped of surrounding whitespace) is the secret. Without it,
+    COURSE/.datalit/secret is used, created on first use with 32 random bytes (hex), mode 0600.
+    """
+    if secret_file is not None:
+        path = Path(secret_file)
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise InvalidArgument(f"cannot read --secret-file {path}: {reason}") from None
+        if len(secret) < 16:
+            raise InvalidArgument(
+                f"--secret-file {path} holds {len(secret)} characters; use at least 16 random "
+                "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        return secret, path, False
+    path = course.secret_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = False
+    if not path.exists():
+        # Written to a private temporary file, then linked into place: the link fails if another
+        # release created the secret meanwhile, and nobody ever reads a half-written secret.
+        tmp = path.with_name(f".secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(SECRET_BYTES) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+            created = True
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        secret = ""
+    if not secret:
+        raise InvalidArgument(
+            f"the cohort secret {path} is empty or unreadable; restore it from a backup (the "
+            "released variants depend on it) or pass --secret-file"
+        )
+    return secret, path, created
+
+
+# --- moving folders into place ----------------------------------------------------------------
+
+_RENAME_EXCHANGE = 2
+
+
+@functools.cache
+def _libc():
+    # The symbols already loaded into this process (glibc on Linux); no ldconfig subprocess.
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where unsupported."""
+    libc = _libc()
+    renameat2 = getattr(libc, "renameat2", None) if libc else None
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EXDEV):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def _replace_dir(staged: Path, target: Path) -> None:
+    """Put the finished folder `staged` at `target`, replacing what was there.
+
+    Readers see the old folder or the new one, never a mix: the swap is one renameat2 exchange
+    where the kernel has it, else two renames in the same folder (a moment with no folder)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    incoming = target.parent / f".{target.name}.incoming-{os.getpid()}-{token}"
+    try:
+        staged.rename(incoming)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copytree(staged, incoming, symlinks=True)
+        shutil.rmtree(staged)
+    try:
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise InvalidArgument(f"{target} exists and is not a folder; move it away first")
+        if target.is_dir() and _exchange(incoming, target):
+            shutil.rmtree(incoming)  # now holds the old folder
+            return
+        if target.is_dir():
+            old = target.parent / f".{target.name}.old-{os.getpid()}-{token}"
+            target.rename(old)
+            incoming.rename(target)
+            shutil.rmtree(old)
+        else:
+            incoming.rename(target)
+    finally:
+        if incoming.exists():
+            shutil.rmtree(incoming, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _staging(course: Course, label: str):
+    course.staging_dir.mkdir(parents=True, exist_ok=True)
+    folder = course.staging_dir / f"{label}-{os.getpid()}-{secrets.token_hex(4)}"
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- release ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleasedCandidate:
+    """One candidate's released variant."""
+
+    id: str
+    seed: int
+    """Derived from (exercise, id, cohort secret): instructor-only, never shown to candidates."""
+    release_dir: Path
+    keys_dir: Path
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """What `release` did."""
+
+    exercise: str
+    course: Path
+    released: tuple[ReleasedCandidate, ...]
+    secret_file: Path
+    """Where the cohort secret is kept (keep it: the variants cannot be rebuilt without it)."""
+    secret_created: bool
+    """True when this release created COURSE/.datalit/secret."""
+
+    @property
+    def count(self) -> int:
+        return len(self.released)
+
+    def describe(self) -> str:
+        lines = [
+            f"released {self.exercise} to {self.count} candidate(s) in {self.course}/release "
+            f"(answer keys in {self.course}/keys)"
+        ]
+        if self.secret_created:
+            lines.append(
+                f"created the cohort secret {self.secret_file}: back it up; without it the "
+                "variants cannot be regenerated"
+            )
+        return "\n".join(lines)
+
+
+def _plain(value):
+    # numpy scalars from truth.py: JSON has no int64.
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _json_text(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=_plain, allow_nan=False) + "\n"
+
+
+def _library_versions() -> dict[str, str]:
+    return {name: metadata.version(name) for name in GRADER_LIBRARIES}
+
+
+def _json_fields(exercise: Exercise) -> dict[str, dict[str, str]]:
+    """For each JSON output, the keys the exercise's parts read from it and their kind."""
+    fields: dict[str, dict[str, str]] = {o.name: {} for o in exercise.outputs if o.kind == "json"}
+    for part in exercise.parts:
+        if part.kind in ("ids", "numeric") and part.output in fields and part.field:
+            fields[part.output][part.field] = part.kind
+    return fields
+
+
+def _declared_outputs(exercise: Exercise) -> list[dict]:
+    fields = _json_fields(exercise)
+    return [
+        {
+            "path": o.path,
+            "kind": o.kind,
+            "columns": list(o.columns),
+            "fields": fields.get(o.name, {}),
+            "max_bytes": o.max_bytes,
+            "max_rows": o.max_rows,
+        }
+        for o in exercise.outputs
+    ]
+
+
+def check_outputs_script(exercise: Exercise) -> str:
+    """The candidate's self-check script: the template with the declared outputs filled in.
+
+    Only the output paths, columns, JSON keys and size limits go in: nothing from the suite or
+    the answer key."""
+    template = (TEMPLATES / CHECK_SCRIPT).read_text(encoding="utf-8")
+    marker = "DECLARED_OUTPUTS: list[dict] = []\n"
+    if template.count(marker) != 1:
+        raise RuntimeError(f"{TEMPLATES / CHECK_SCRIPT} lost its DECLARED_OUTPUTS line")
+    literal = pprint.pformat(_declared_outputs(exercise), width=96, sort_dicts=True)
+    return template.replace(marker, f"DECLARED_OUTPUTS: list[dict] = {literal}\n")
+
+
+def requirements_text() -> str:
+    """requirements.txt: the versions of the libraries the grader runs notebooks with."""
+    pins = "".join(f"{name}=={v}\n" for name, v in _library_versions().items())
+    return f"# The versions the grader runs (Python {platform.python_version()}).\n{pins}"
+
+
+def _field_text(kind: str) -> str:
+    return {"ids": "a list of ids", "numeric": "a number, or an object of numbers"}[kind]
+
+
+def readme_text(exercise: Exercise) -> str:
+    """The candidate's README: the exercise brief plus a generated "Grading environment"."""
+    brief_path = exercise.folder / "README.md"
+    brief = brief_path.read_text(encoding="utf-8").rstrip() if brief_path.is_file() else ""
+    if not brief:
+        brief = f"# {exercise.title}"
+    limits = exercise.limits
+    versions = _library_versions()
+    fields = _json_fields(exercise)
+    rows = []
+    for o in exercise.outputs:
+        if o.kind == "table":
+            what = f"table ({Path(o.path).suffix[1:].upper()}), columns: {', '.join(o.columns)}"
+        else:
+            keys = fields.get(o.name, {})
+            listed = "; ".join(f"`{k}`: {_field_text(kind)}" for k, kind in keys.items())
+            what = "JSON object" + (f" with {listed}" if listed else "")
+        rows.append(f"| `{o.path}` | {what} | {o.max_bytes // 1024**2} MB |")
+    parts = [
+        f"| {p.title} | {p.points:g}{'' if p.auto else ' (read by a person)'} |"
+        for p in exercise.parts
+    ]
+    library_list = ", ".join(f"{name} {v}" for name, v in versions.items())
+    section = f"""
+
+## Grading environment
+
+This section is generated for the release; it describes the machine that runs your notebook.
+
+- Python {platform.python_version()} with {library_list} (pinned in
+  `requirements.txt`) and the standard library; nothing else is installed.
+- No network. Only `data/` is next to your notebook; write your outputs with relative paths.
+- Memory: {limits.memory_mb:,} MB.
+- Time: {limits.cell_timeout_s:g} s per cell, {limits.total_timeout_s:g} s for the whole notebook.
+- Files must be UTF-8 (pandas' `to_csv` writes UTF-8; open JSON files with `encoding="utf-8"`).
+
+The files your notebook must write (paths relative to the notebook):
+
+| file | what | size limit |
+|---|---|---|
+{chr(10).join(rows)}
+
+`python {CHECK_SCRIPT}` checks that these files exist and have this shape. It does not score them.
+
+## Parts and points
+
+| part | points |
+|---|---|
+{chr(10).join(parts)}
+| **total** | **{exercise.max_points:g}** |
+"""
+    return brief + section
+
+
+@dataclass(frozen=True)
+class _ReleaseFiles:
+    """The files every candidate's release folder shares."""
+
+    notebook: bytes
+    readme: str
+    requirements: str
+    check_script: str
+
+
+def _release_files(exercise: Exercise) -> _ReleaseFiles:
+    from datalit.grading.authoring import check_release_current, release_notebook_path
+
+    # Never hand out a release notebook that no longer matches its source.
+    check_release_current(exercise)
+    return _ReleaseFiles(
+        notebook=release_notebook_path(exercise).read_bytes(),
+        readme=readme_text(exercise),
+        requirements=requirements_text(),
+        check_script=check_outputs_script(exercise),
+    )
+
+
+def _release_one(
+    exercise: Exercise, course: Course, candidate: Candidate, seed: int, files: _ReleaseFiles
+) -> ReleasedCandidate:
+    from datalit.generators.engine import generate
+    from datalit.generators.output import write_generated
+
+    from datalit.exercise import compute_truth
+
+    spec = exercise.generate
+    generated = generate(spec.recipe, seed=seed, rows=spec.rows, plants=spec.plants)
+    truth = compute_truth(exercise, generated.clean, generated.raw, generated.key)
+    with _staging(course, f"release-{candidate.id}") as work:
+        # write_generated puts data/ and key/ side by side; they part here, before either is
+        # visible under release/ or keys/.
+        out = write_generated(generated, work / "generated")
+        keys, release = work / "keys", work / "release"
+        keys.mkdir()
+        release.mkdir()
+        (out / "key").rename(keys / "key")
+        (out / "data").rename(release / "data")
+        answers = {
+            "exercise": exercise.slug,
+            "candidate": candidate.id,
+            "seed": seed,
+            "answers": truth["answers"],
+            "suite_parameters": truth["suite_parameters"],
+        }
+        (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
+        (release / exercise.notebook).write_bytes(files.notebook)
+        (release / "README.md").write_text(files.readme, encoding="utf-8")
+        (release / "requirements.txt").write_text(files.requirements, encoding="utf-8")
+        (release / CHECK_SCRIPT).write_text(files.check_script, encoding="utf-8")
+        # Keys first: a release folder must never exist without its key.
+        keys_dir = course.keys_dir(candidate.id, exercise.slug)
+        release_dir = course.release_dir(candidate.id, exercise.slug)
+        _replace_dir(keys, keys_dir)
+        _replace_dir(release, release_dir)
+    return ReleasedCandidate(candidate.id, seed, release_dir, keys_dir)
+
+
+def release(
+    *,
+    exercise: Exercise,
+    course: Path,
+    roster: Path,
+    secret_file: Path | None = None,
+) -> ReleaseSummary:
+    """Release `exercise` to every candidate of `roster` in the course folder `course`.
+
+    Per candidate: seed = candidate_seed(slug, id, secret); the raw tables go to
+    release/<c>/<ex>/data/ with the release notebook, README.md (brief + grading environment),
+    requirements.txt and check_outputs.py; the answer key to keys/<c>/<ex>/key/ and the true
+    answers to keys/<c>/<ex>/answers.json. Re-running with the same roster and secret rewrites the
+    same bytes; each candidate's folders are replaced whole.
+
+    Raises:
+        InvalidArgument: a bad roster or secret file, or a course path that is a file.
+        ReleaseOutOfDate: the committed release notebook does not match its source.
+    """
+    from datalit.seeding import candidate_seed
+
+    layout = Course(Path(course))
+    candidates = load_roster(roster)
+    files = _release_files(exercise)
+    layout.ensure()
+    secret, secret_path, created = cohort_secret(layout, secret_file)
+    released = [
+        _release_one(exercise, layout, c, candidate_seed(exercise.slug, c.id, secret), files)
+        for c in candidates
+    ]
+    return ReleaseSummary(
+        exercise=exercise.slug,
+        course=layout.root,
+        released=tuple(released),
+        secret_file=secret_path,
+        secret_created=created,
+    )
+
+
+# --- collect ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionLimits:
+    """Caps on what one submission may unpack to (archives are hostile until proven otherwise)."""
+
+    max_archive_bytes: int = 100 * 1024**2
+    max_entries: int = 2000
+    """Files and folders in one archive or submitted folder."""
+    max_file_bytes: int = 50 * 1024**2
+    """One unpacked file."""
+    max_total_bytes: int = 200 * 1024**2
+    """All unpacked files of one submission."""
+    max_ratio: float = 100.0
+    """Uncompressed/compressed size of one archive entry above `ratio_floor_bytes`: more is
+    treated as a zip bomb."""
+    ratio_floor_bytes: int = 1024**2
+    max_notebook_bytes: int = 20 * 1024**2
+    max_depth: int = 20
+    """Folder levels inside a submission."""
+
+
+@dataclass(frozen=True)
+class CollectedSubmission:
+    """One submission taken into submitted/<candidate>/<exercise>/."""
+
+    candidate: str
+    source: Path
+    """The file or folder it came from."""
+    folder: Path
+    notebook: Path
+    files: int
+    bytes: int
+    notes: tuple[str, ...] = ()
+    """What collect changed, e.g. a notebook renamed to the exercise's notebook name."""
+
+
+@dataclass(frozen=True)
+class CollectProblem:
+    """A source item that was not collected, and why."""
+
+    item: str
+    """The file or folder name in the source folder (shown with repr: it may be hostile)."""
+    reason: str
+    candidate: str = ""
+
+
+@dataclass(frozen=True)
+class CollectSummary:
+    """What `collect` did."""
+
+    exercise: str
+    course: Path
+    collected: tuple[CollectedSubmission, ...]
+    problems: tuple[CollectProblem, ...] = field(default=())
+
+    @property
+    def count(self) -> int:
+        return len(self.collected)
+
+    def describe(self) -> str:
+        lines = [
+            f"collected {self.count} submission(s) of {self.exercise} into {self.course}/submitted"
+        ]
+        for c in self.collected:
+            for note in c.notes:
+                lines.append(f"  {c.candidate}: {note}")
+        if self.problems:
+            lines.append(f"{len(self.problems)} item(s) not collected:")
+            lines += [f"  {p.item!r}: {p.reason}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class _Rejected(Exception):
+    """A submission refused, with the reason shown to the instructor."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024**2:,.1f} MB"
+
+
+class _Budget:
+    """Counts entries and bytes of one submission against the limits."""
+
+    def __init__(self, limits: SubmissionLimits):
+        self.limits = limits
+        self.entries = 0
+        self.bytes = 0
+
+    def entry(self, name: str) -> None:
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            raise _Rejected(f"has more than {self.limits.max_entries:,} files and folders")
+
+    def add(self, name: str, size: int) -> None:
+        if size > self.limits.max_file_bytes:
+            raise _Rejected(
+                f"{name!r} is {_mb(size)}; one file may be at most {_mb(self.limits.max_file_bytes)}"
+            )
+        self.bytes += size
+        if self.bytes > self.limits.max_total_bytes:
+            raise _Rejected(f"unpacks to more than {_mb(self.limits.max_total_bytes)}")
+
+
+def _safe_relative(name: str, limits: SubmissionLimits) -> PurePosixPath | None:
+    """An archive member name as a path inside the submission; None for the root itself."""
+    if "\x00" in name or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise _Rejected(f"the entry {name!r} has control characters in its name")
+    unified = name.replace("\\", "/")
+    if unified.startswith("/") or re.match(r"^[A-Za-z]:", unified):
+        raise _Rejected(f"the entry {name!r} has an absolute path")
+    parts = [p for p in unified.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise _Rejected(f"the entry {name!r} points outside the submission (..)")
+    if len(parts) > limits.max_depth:
+        raise _Rejected(f"the entry {name!r} is nested more than {limits.max_depth} folders deep")
+    if any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts):
+        raise _Rejected(f"the entry {name[:80]!r}… has a name longer than 255 bytes")
+    return PurePosixPath(*parts) if parts else None
+
+
+def _is_junk(rel: PurePosixPath) -> bool:
+    return any(p in JUNK_NAMES for p in rel.parts)
+
+
+def _open_regular(path: Path, cap: int, what: str):
+    """Open `path` for reading without following a symlink; it must be a regular file <= cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Rejected(f"{what} is a symbolic link") from None
+        raise _Rejected(f"{what} cannot be read ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _Rejected(f"{what} is not a regular file")
+    if info.st_size > cap:
+        os.close(fd)
+        raise _Rejected(f"{what} is {_mb(info.st_size)}; at most {_mb(cap)} is accepted")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _write_new(dest: Path, chunks, cap: int, name: str) -> int:
+    """Write `chunks` to the new file `dest`, stopping past `cap` bytes; returns bytes written."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    written = 0
+    with os.fdopen(fd, "wb") as out:
+        for chunk in chunks:
+            written += len(chunk)
+            if written > cap:
+                raise _Rejected(f"{name!r} unpacks to more than it declares or is allowed")
+            out.write(chunk)
+    return written
+
+
+def _chunks(fh, size: int = 1024**2):
+    while block := fh.read(size):
+        yield block
+
+
+def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """The bytes of one archive member. A damaged directory can point reads at impossible
+    offsets (the OS says EINVAL): that is a bad archive, not a failure of ours."""
+    try:
+        with zf.open(info) as member:
+            yield from _chunks(member)
+    except OSError as exc:
+        raise _Rejected(f"is not a readable zip archive ({exc.strerror or exc})") from None
+
+
+def _zip_entry_count(fh, size: int) -> int | None:
+    """Entries declared by the end-of-central-directory record, read before zipfile parses the
+    whole directory (a 100 MB archive can declare millions of empty entries)."""
+    tail = min(size, 22 + 65535)
+    fh.seek(size - tail)
+    data = fh.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(data):
+        return None
+    count = int.from_bytes(data[at + 10 : at + 12], "little")
+    return None if count == 0xFFFF else count  # 0xFFFF: the real count is in a zip64 record
+
+
+def _unpack_zip(archive: Path, dest: Path, limits: SubmissionLimits) -> tuple[int, int]:
+    budget = _Budget(limits)
+    with _open_regular(archive, limits.max_archive_bytes, "the archive") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        declared = _zip_entry_count(fh, size)
+        if declared is not None and declared > limits.max_entries:
+            raise _Rejected(
+                f"has {declared:,} entries; at most {limits.max_entries:,} are accepted"
+            )
+        fh.seek(0)
+        try:
+            with zipfile.ZipFile(fh) as zf:
+                infos = zf.infolist()
+                if len(infos) > limits.max_entries:
+                    raise _Rejected(
+                        f"has {len(infos):,} entries; at most {limits.max_entries:,} are accepted"
+                    )
+                plan = _plan_zip(infos, limits, budget)
+                files = 0
+                for info, rel in plan:
+                    _write_new(dest / rel, _member_chunks(zf, info), info.file_size, str(rel))
+                    files += 1
+        except _Rejected:
+            raise
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            NotImplementedError,
+            RuntimeError,
+            EOFError,
+            ValueError,
+            OverflowError,
+            struct.error,
+            zlib.error,
+        ) as exc:
+            raise _Rejected(f"is not a readable zip archive ({exc})") from None
+    return files, budget.bytes
+
+
+def _plan_zip(infos, limits: SubmissionLimits, budget: _Budget):
+    """Check every entry before anything is written; returns (info, relative path) of files."""
+    plan, seen, folders = [], set(), set()
+    for info in infos:
+        budget.entry(info.filename)
+        rel = _safe_relative(info.filename, limits)
+        mode = info.external_attr >> 16
+        kind = stat.S_IFMT(mode)
+        if kind == stat.S_IFLNK:
+            raise _Rejected(f"the entry {info.filename!r} is a symbolic link")
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise _Rejected(f"the entry {info.filename!r} is not a regular file or folder")
+        if info.flag_bits & 0x1:
+            raise _Rejected(f"the entry {info.filename!r} is encrypted; send it unencrypted")
+        if rel is None or _is_junk(rel):
+            continue
+        if info.is_dir() or kind == stat.S_IFDIR:
+            folders.add(rel)
+            continue
+        if rel in seen:
+            raise _Rejected(f"the entry {info.filename!r} appears twice")
+        seen.add(rel)
+        folders.update(rel.parents)
+        budget.add(info.filename, info.file_size)
+        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise _Rejected(
+                f"the entry {info.filename!r} expands {info.file_size / max(info.compress_size, 1):,.0f}"
+                f" times ({_mb(info.file_size)}); this looks like a zip bomb"
+            )
+        plan.append((info, rel))
+    clash = seen & folders
+    if clash:
+        raise _Rejected(f"{sorted(map(str, clash))[0]!r} is both a file and a folder")
+    return plan
+
+
+def _copy_folder(source: Path, dest: Path, limits: SubmissionLimits) -> tuple[int, int]:
+    """Copy a submitted folder: regular files and folders only, nothing followed."""
+    budget = _Budget(limits)
+    files = 0
+    stack = [(source, PurePosixPath())]
+    while stack:
+        folder, rel_folder = stack.pop()
+        if len(rel_folder.parts) > limits.max_depth:
+            raise _Rejected(f"{str(rel_folder)!r} is nested more than {limits.max_depth} deep")
+        with os.scandir(folder) as entries:
+            listed = sorted(entries, key=lambda e: e.name)
+        for entry in listed:
+            rel = rel_folder / entry.name
+            if entry.name in JUNK_NAMES:
+                continue
+            budget.entry(str(rel))
+            _safe_relative(str(rel), limits)
+            if entry.is_symlink():
+                raise _Rejected(f"{str(rel)!r} is a symbolic link")
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((Path(entry.path), rel))
+                continue
+            with _open_regular(Path(entry.path), limits.max_file_bytes, repr(str(rel))) as fh:
+                size = os.fstat(fh.fileno()).st_size
+                budget.add(str(rel), size)
+                _write_new(dest / rel, _chunks(fh), size, str(rel))
+            files += 1
+    return files, budget.bytes
+
+
+def _hoist_single_folder(stage: Path) -> None:
+    """`orders-cleanup/…` zipped as a folder: use the folder's contents as the submission."""
+    for _ in range(5):
+        children = list(stage.iterdir())
+        if len(children) != 1 or not children[0].is_dir() or children[0].is_symlink():
+            return
+        inner = children[0]
+        parked = stage / f".hoist-{secrets.token_hex(4)}"
+        inner.rename(parked)
+        for child in parked.iterdir():
+            child.rename(stage / child.name)
+        parked.rmdir()
+
+
+def _place_notebook(stage: Path, exercise: Exercise, limits: SubmissionLimits) -> list[str]:
+    """Make sure the submission's notebook is at `<stage>/<exercise.notebook>`; returns notes."""
+    _hoist_single_folder(stage)
+    target = stage / exercise.notebook
+    notes = []
+    if not target.is_file():
+        found = sorted(
+            p
+            for p in stage.rglob("*.ipynb")
+            if p.is_file()
+            and not p.is_symlink()
+            and not _is_junk(PurePosixPath(*p.relative_to(stage).parts))
+        )
+        if not found:
+            raise _Rejected("contains no notebook (.ipynb)")
+        if len(found) > 1:
+            names = ", ".join(str(p.relative_to(stage)) for p in found[:5])
+            raise _Rejected(
+                f"contains {len(found)} notebooks ({names}) and none is {exercise.notebook} at "
+                "the top: keep only the one to grade"
+            )
+        if target.exists():
+            raise _Rejected(f"{exercise.notebook} is a folder, not a notebook")
+        notes.append(f"used {found[0].relative_to(stage)} as {exercise.notebook}")
+        found[0].rename(target)
+    size = target.stat().st_size
+    if size > limits.max_notebook_bytes:
+        raise _Rejected(
+            f"the notebook is {_mb(size)}; at most {_mb(limits.max_notebook_bytes)} is accepted "
+            "(clear large outputs and save again)"
+        )
+    return notes
+
+
+def _timestamp(mtime: float) -> str:
+    # nbgrader's timestamp.txt format; the submission's own timestamp.txt (if any) is replaced:
+    # a candidate must not set their own submission time.
+    stamp = dt.datetime.fromtimestamp(mtime, tz=dt.UTC)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC") + "\n"
+
+
+def _source_items(source: Path) -> tuple[dict[str, list[os.DirEntry]], list[CollectProblem]]:
+    """Group the source folder's entries by candidate id."""
+    grouped: dict[str, list[os.DirEntry]] = {}
+    problems = []
+    with os.scandir(source) as entries:
+        listed = sorted(entries, key=lambda e: e.name)
+    for entry in listed:
+        if entry.name.startswith(".") or entry.name in JUNK_NAMES:
+            continue
+        if entry.is_symlink():
+            problems.append(CollectProblem(entry.name, "is a symbolic link; not followed"))
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            candidate = entry.name
+        elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(
+            (".zip", ".ipynb")
+        ):
+            candidate = entry.name.rsplit(".", 1)[0]
+        else:
+            problems.append(
+                CollectProblem(entry.name, "is not a <candidate>.zip, <candidate>.ipynb or folder")
+            )
+            continue
+        problem = _id_problem(candidate)
+        if problem:
+            problems.append(
+                CollectProblem(entry.name, f"is not named by a candidate id: {problem}")
+            )
+            continue
+        grouped.setdefault(candidate, []).append(entry)
+    return grouped, problems
+
+
+def _collect_one(
+    exercise: Exercise,
+    layout: Course,
+    candidate: str,
+    entry: os.DirEntry,
+    limits: SubmissionLimits,
+) -> CollectedSubmission:
+    path = Path(entry.path)
+    with _staging(layout, f"collect-{candidate}") as work:
+        stage = work / "submission"
+        stage.mkdir()
+        if entry.is_dir(follow_symlinks=False):
+            files, size = _copy_folder(path, stage, limits)
+        elif entry.name.lower().endswith(".zip"):
+            files, size = _unpack_zip(path, stage, limits)
+        else:
+            with _open_regular(path, limits.max_notebook_bytes, "the notebook") as fh:
+                size = _write_new(
+                    stage / exercise.notebook, _chunks(fh), limits.max_notebook_bytes, entry.name
+                )
+            files = 1
+        notes = _place_notebook(stage, exercise, limits)
+        (stage / "timestamp.txt").unlink(missing_ok=True)
+        (stage / "timestamp.txt").write_text(
+            _timestamp(entry.stat(follow_symlinks=False).st_mtime), encoding="utf-8"
+        )
+        folder = layout.submitted_dir(candidate, exercise.slug)
+        _replace_dir(stage, folder)
+    return CollectedSubmission(
+        candidate=candidate,
+        source=path,
+        folder=folder,
+        notebook=folder / exercise.notebook,
+        files=files,
+        bytes=size,
+        notes=tuple(notes),
+    )
+
+
+def collect(
+    *,
+    exercise: Exercise,
+    course: Path,
+    source: Path,
+    limits: SubmissionLimits = SubmissionLimits(),  # frozen, so a shared default is safe
+) -> CollectSummary:
+    """Take the submissions in `source` into COURSE/submitted/<candidate>/<exercise>/.
+
+    `source` holds one item per candidate: `<candidate>.ipynb`, `<candidate>.zip` or a folder
+    `<candidate>/`. Archives and folders are unpacked with caps on entries and sizes, only
+    regular files are taken (symlinks, absolute paths, `..`, zip bombs refuse the whole
+    submission), and the notebook ends up as `<exercise.notebook>` at the top. Items that are not
+    collected (unknown candidate, several items for one candidate, refused archive) are reported
+    in the summary and leave any earlier submission of that candidate untouched.
+
+    Raises:
+        InvalidArgument: `source` is not a folder.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        raise InvalidArgument(
+            f"SOURCE {source} is not a folder; give a folder of <candidate>.zip, "
+            "<candidate>.ipynb or <candidate>/ submissions"
+        )
+    layout = Course(Path(course))
+    known = set(layout.released_candidates(exercise.slug))
+    grouped, problems = _source_items(source)
+    collected = []
+    if known:
+        layout.ensure()
+    for candidate, entries in grouped.items():
+        if len(entries) > 1:
+            names = ", ".join(e.name for e in entries)
+            for e in entries:
+                problems.append(
+                    CollectProblem(
+                        e.name,
+                        f"several submissions for {candidate!r} ({names}); keep one",
+                        candidate,
+                    )
+                )
+            continue
+        entry = entries[0]
+        if candidate not in known:
+            hint = next((k for k in sorted(known) if k.lower() == candidate.lower()), None)
+            reason = f"unknown candidate {candidate!r}: no release of {exercise.slug} for them"
+            if hint:
+                reason += f" (did you mean {hint!r}?)"
+            problems.append(CollectProblem(entry.name, reason, candidate))
+            continue
+        try:
+            collected.append(_collect_one(exercise, layout, candidate, entry, limits))
+        except _Rejected as exc:
+            problems.append(CollectProblem(entry.name, f"refused: {exc}", candidate))
+        except OSError as exc:
+            problems.append(
+                CollectProblem(entry.name, f"could not be copied: {exc.strerror or exc}", candidate)
+            )
+        except Exception as exc:  # hostile input must not stop the other candidates' collection
+            problems.append(
+                CollectProblem(
+                    entry.name, f"could not be collected ({type(exc).__name__}: {exc})", candidate
+                )
+            )
+    return CollectSummary(
+        exercise=exercise.slug,
+        course=layout.root,
+        collected=tuple(collected),
+        problems=tuple(problems),
+    )
