@@ -151,6 +151,22 @@ def release(exercise, course, roster, secret_file):
     click.echo(summary.describe())
 
 
+@main.command("build-release")
+@click.argument("exercise")
+@click.option("--check", is_flag=True, help="Only check that the committed release is current.")
+def build_release(exercise, check):
+    """Build EXERCISE's release notebook from its nbgrader source in solutions/ (authors)."""
+    from datalit.exercise import load_exercise
+    from datalit.grading.authoring import check_release_current, write_release_notebook
+
+    ex = load_exercise(exercise)
+    if check:
+        check_release_current(ex)
+        click.echo(f"{ex.slug}: the release notebook is current")
+    else:
+        click.echo(f"wrote {write_release_notebook(ex)}")
+
+
 @main.command()
 @click.argument("exercise")
 @click.argument("source", type=click.Path(path_type=Path))
