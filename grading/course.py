@@ -171,6 +171,10 @@ class Candidate:
     email: str = ""
 
 
+# Names the course layout uses for itself next to candidates' files.
+RESERVED_IDS = {"cohort"}
+
+
 def _id_problem(value: str) -> str | None:
     if not value:
         return "the id is empty"
@@ -182,6 +186,8 @@ def _id_problem(value: str) -> str | None:
     if bad:
         shown = ", ".join(repr(ch) for ch in bad)
         return f"the id {value!r} contains {shown}; use only letters, digits, -, _ and ."
+    if value.lower() in RESERVED_IDS:
+        return f"the id {value!r} is reserved (reports/<exercise>/{value}.html is the cohort view)"
     return None
 
 

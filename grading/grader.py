@@ -230,7 +230,7 @@ def grade_batch(
     """Grade the submissions of `exercise` in `course` (all, or `candidates`)."""
     from datalit.grading.course import Course
     from datalit.grading.record import ledger_is_current, record
-    from datalit.grading.report import report
+    from datalit.grading.report import cohort_report, report
 
     layout = Course(course)
     submitted = layout.root / "submitted"
@@ -302,6 +302,8 @@ def grade_batch(
             graded.append(result)
             if on_result:
                 on_result(job.candidate, result)
+    if graded:
+        cohort_report(course=course, exercise=exercise, results=graded)
     return BatchSummary(tuple(graded), tuple(skipped), tuple(failed))
 
 
