@@ -19,6 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
+	@bash scripts/system-deps.sh
 	$(VENV)/bin/datalit demo
 
 test: $(STAMP)

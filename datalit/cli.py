@@ -271,7 +271,7 @@ def print_grades(ex, course: Path, summary) -> None:
         sys.exit(1)
 
 
-@main.command("demo-loop")
+@main.command()
 @click.option(
     "--course",
     type=click.Path(path_type=Path),
@@ -280,7 +280,7 @@ def print_grades(ex, course: Path, summary) -> None:
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--unsafe-no-sandbox", is_flag=True, help="Run without bubblewrap (local practice).")
-def demo_loop(course, jobs, unsafe_no_sandbox):
+def demo(course, jobs, unsafe_no_sandbox):
     """The whole loop on `orders-cleanup`: release to three candidates, submit the reference
     solution, a naive attempt and the untouched release, grade them, show the table."""
     from datalit.grading.demo import run_demo
@@ -290,27 +290,6 @@ def demo_loop(course, jobs, unsafe_no_sandbox):
 
     ex, course, summary = run_demo(course=course, grade=grade)
     print_grades(ex, course, summary)
-
-
-@main.command()
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("demo-out"),
-    show_default=True,
-    help="Folder to write the demo dataset to.",
-)
-@click.option("--seed", type=int, default=2026, show_default=True)
-def demo(out, seed):
-    """Generate the default dataset (recipe `orders`) and show what was planted."""
-    from datalit.generators.engine import generate as run_generate
-    from datalit.generators.output import write_generated
-    from datalit.progress import Steps
-
-    with Steps("generating") as steps:
-        g = run_generate("orders", seed=seed, on_step=steps.advance)
-        write_generated(g, out, overwrite=True, on_file=steps.advance)
-    _print_summary(g, out)
 
 
 def _print_summary(g, out: Path) -> None:

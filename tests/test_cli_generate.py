@@ -171,11 +171,3 @@ def test_anomalies_lists_every_registered_type():
     for line, name in zip(lines, sorted(REGISTRY), strict=True):
         assert REGISTRY[name].description in line
         assert "fraction" in line or "table" in line
-
-
-def test_demo_prints_the_planted_summary(tmp_path):
-    r = datalit("demo", "--out", str(tmp_path / "demo"))
-    assert r.returncode == 0, r.stderr
-    assert "exact_duplicates" in r.stdout
-    assert "key rows" in r.stdout.splitlines()[-1]
-    assert (tmp_path / "demo" / "key" / "answer_key.csv").exists()

@@ -24,7 +24,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def demo_course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    r = run("datalit", "demo-loop", "--course", str(course))
+    r = run("datalit", "demo", "--course", str(course))
     assert r.returncode == 0, r.stdout + r.stderr
     return course, r.stdout
 
@@ -38,7 +38,7 @@ def auto_points(course: Path, candidate: str) -> float:
     report = json.loads(
         (course / "feedback" / candidate / "orders-cleanup" / "report.json").read_text()
     )
-    return report["auto_points"], report["max_auto_points"]
+    return report["total"]["auto_points"], report["total"]["max_auto_points"]
 
 
 def test_reference_full_marks_naive_between_untouched_zero(demo_course):
