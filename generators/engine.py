@@ -53,7 +53,7 @@ def plant_all(
     `on_step(name)` is called after each plant (progress display)."""
     current = dict(tables)
     next_id = {name: len(df) for name, df in tables.items()}
-    key = K.empty_key()
+    key = K.key_table(K.empty_key())
     for number, plant in enumerate(plants, start=1):
         anomaly = get_anomaly(plant.anomaly)
         result = anomaly(current, rng=rng, **plant.args)
@@ -65,7 +65,7 @@ def plant_all(
                 # Provisional ids -1, -2, … become the next free ids, in the order added.
                 labels = labels.copy()
                 labels[provisional] = next_id[name] - 1 - labels[provisional]
-                df = df.set_axis(pd.Index(labels), axis=0)
+                df = df.set_axis(pd.Index(labels, copy=False), axis=0)
                 in_table = ((step["table"] == name) & (step["row"] < 0)).to_numpy()
                 step.loc[in_table, "row"] = next_id[name] - 1 - step.loc[in_table, "row"]
                 next_id[name] += int(provisional.sum())

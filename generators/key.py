@@ -35,7 +35,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from datalit.generators.text import text_list, to_text
+import pyarrow as pa
+import pyarrow.compute as pc
+from datalit.generators.text import to_text
 
 KEY_COLUMNS = [
     "anomaly_id",
@@ -65,17 +67,26 @@ _DTYPES = {
 }
 
 
+def _column(name: str, value, n: int):
+    """One key column of `n` rows from a scalar, a sequence or an Arrow array."""
+    dtype = _DTYPES[name]
+    if value is None:  # all missing (source_row of a change that adds no row)
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+    if dtype != "str":
+        return pd.array(np.asarray(value), dtype=dtype)
+    if isinstance(value, str):
+        value = pa.repeat(pa.scalar(value, pa.large_string()), n)
+    elif not isinstance(value, pa.Array):
+        value = pa.array(list(value), type=pa.large_string())
+    return pd.array(value.cast(pa.large_string()), dtype="str")
+
+
 def _frame(data: dict) -> pd.DataFrame:
     n = len(data["row"])
-    cols = {}
-    for name in KEY_COLUMNS:
-        value = data.get(name, "" if name != "source_row" else None)
-        if np.isscalar(value) or value is None:
-            value = [value] * n
-        cols[name] = pd.array(
-            list(value) if name != "row" else np.asarray(value, dtype=np.int64), dtype=_DTYPES[name]
-        )
-    return pd.DataFrame(cols)
+    defaults = dict.fromkeys(KEY_COLUMNS, "") | {"source_row": None}
+    return pd.DataFrame(
+        {name: _column(name, data.get(name, defaults[name]), n) for name in KEY_COLUMNS}
+    )
 
 
 def empty_key() -> pd.DataFrame:
@@ -96,26 +107,32 @@ def cell_changes(
 
     Cells whose text did not change are left out: every key row is a real difference.
     """
-    b, a = text_list(before), text_list(after)
-    rows = np.asarray(rows, dtype=np.int64)
-    keep = np.fromiter((x != y for x, y in zip(b, a, strict=True)), dtype=bool, count=len(b))
+    # Compared and kept as Arrow text ("" = missing), without a Python string per cell.
+    b = pc.fill_null(to_text(before), "")
+    a = pc.fill_null(to_text(after), "")
+    keep = pc.not_equal(b, a)
     data = {
         "table": table,
-        "row": rows[keep],
+        "row": np.asarray(rows, dtype=np.int64)[keep.to_numpy(zero_copy_only=False)],
         "column": column,
         "change": CELL,
-        "before": [x for x, k in zip(b, keep, strict=True) if k],
-        "after": [y for y, k in zip(a, keep, strict=True) if k],
+        "before": b.filter(keep),
+        "after": a.filter(keep),
     }
     if detail is not None:
-        data["detail"] = [d for d, k in zip(detail, keep, strict=True) if k]
+        data["detail"] = pa.array(list(detail), type=pa.large_string()).filter(keep)
     return _frame(data)
 
 
 def rows_added(table: str, rows: Sequence[int], source_rows: Sequence[int]) -> pd.DataFrame:
     """Key rows for rows added to `table`, each a copy of the row in `source_rows`."""
     return _frame(
-        {"table": table, "row": rows, "change": ROW_ADDED, "source_row": list(source_rows)}
+        {
+            "table": table,
+            "row": rows,
+            "change": ROW_ADDED,
+            "source_row": np.asarray(source_rows, dtype=np.int64),
+        }
     )
 
 
@@ -124,71 +141,130 @@ def rows_removed(table: str, rows: Sequence[int]) -> pd.DataFrame:
     return _frame({"table": table, "row": rows, "change": ROW_REMOVED})
 
 
-def compose(key: pd.DataFrame, step: pd.DataFrame) -> pd.DataFrame:
-    """Add one plant's key rows (`step`, ids already final) to the accumulated `key`."""
+# The key being built, plant by plant, is an Arrow table: `compose` filters, takes and appends
+# rows of it, which Arrow does in one call per table where a DataFrame of ten text columns takes
+# a call per column; `finalize` turns it into the key's DataFrame.
+_SCHEMA = pa.schema(
+    [(c, pa.int64() if _DTYPES[c] != "str" else pa.large_string()) for c in KEY_COLUMNS]
+)
+
+
+def key_table(key: pd.DataFrame) -> pa.Table:
+    """Key rows as the Arrow table `compose` builds on (see `finalize` for the way back)."""
+    return pa.table({c: pa.array(key[c], type=_SCHEMA.field(c).type) for c in KEY_COLUMNS})
+
+
+def _row_ids(table: pa.Table, names: pa.Array) -> np.ndarray:
+    """Each key row's (table, row) as one int64, so sets of rows compare with numpy: the table's
+    position in `names` above bit 40 (row ids are non-negative and far below 2**40)."""
+    code = pc.index_in(table["table"], value_set=names).to_numpy().astype(np.int64)
+    return code << 40 | table["row"].to_numpy()
+
+
+def _is(table: pa.Table, change: str) -> np.ndarray:
+    return pc.equal(table["change"], change).to_numpy()
+
+
+def _inner_join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) with left[i] == right[j], in left order then right order (the order of
+    an inner merge)."""
+    order = np.argsort(right, kind="stable")
+    first = np.searchsorted(right[order], left, side="left")
+    count = np.searchsorted(right[order], left, side="right") - first
+    i = np.repeat(np.arange(len(left)), count)
+    # The k-th match of left[i] is right[order[first[i] + k]].
+    k = np.arange(len(i)) - np.repeat(np.cumsum(count) - count, count)
+    return i, order[first[i] + k]
+
+
+def compose(key: pa.Table, step: pd.DataFrame) -> pa.Table:
+    """Add one plant's key rows (`step`, ids already final) to the key being built (`key`,
+    an Arrow table: start from ``key_table(empty_key())``)."""
     if step.empty:
         return key
+    step = key_table(step)
+    added, removed = _is(step, ROW_ADDED), _is(step, ROW_REMOVED)
+    if not (added.any() or removed.any()):
+        # Only cell changes: they extend chains, which `finalize` reads in plant order.
+        return pa.concat_tables([key, step])
+    names = pc.unique(pa.chunked_array(key["table"].chunks + step["table"].chunks))
+    key_ids, step_ids = _row_ids(key, names), _row_ids(step, names)
+    key_added = _is(key, ROW_ADDED)
     parts = [key]
-    added = step[step["change"] == ROW_ADDED]
-    if not added.empty:
-        prior_added = key[key["change"] == ROW_ADDED]
-        origin = dict(
-            zip(
-                zip(prior_added["table"], prior_added["row"], strict=True),
-                prior_added["source_row"],
-                strict=True,
-            )
-        )
+    if added.any():
+        source_row = step["source_row"].combine_chunks()
+        resolved = np.array(pc.fill_null(source_row, -1))
+        # The rows copied, as (table, row) ids: the copy's table, the source's row.
+        source_ids = (step_ids[added] >> 40 << 40) | resolved[added]
         # A copy of a copy counts from the first copy's clean counterpart.
-        resolved = [
-            origin.get((t, s), s)
-            for t, s in zip(added["table"], added["source_row"].astype("int64"), strict=True)
-        ]
-        raw_sources = added["source_row"].astype("int64").to_numpy()
-        step = step.copy()
-        step.loc[added.index, "source_row"] = resolved
-        # The copy inherits the chains its (possibly itself copied) source had at copy time.
-        copies = pd.DataFrame(
-            {
-                "table": added["table"].to_numpy(),
-                "source": raw_sources,
-                "new": added["row"].to_numpy(),
-            }
+        copy_of_copy, earlier = _inner_join(source_ids, key_ids[key_added])
+        prior_sources = pc.fill_null(key["source_row"], -1).to_numpy()[key_added]
+        resolved[np.flatnonzero(added)[copy_of_copy]] = prior_sources[earlier]
+        step = step.set_column(
+            KEY_COLUMNS.index("source_row"),
+            "source_row",
+            pa.array(resolved, mask=source_row.is_null().to_numpy(zero_copy_only=False)),
         )
-        cells = key[key["change"] == CELL]
-        inherited = cells.merge(
-            copies, left_on=["table", "row"], right_on=["table", "source"], how="inner"
-        )
-        if not inherited.empty:
-            inherited["row"] = inherited["new"]
-            parts.append(inherited[KEY_COLUMNS])
-    removed = step[step["change"] == ROW_REMOVED]
-    if not removed.empty:
-        gone = set(zip(removed["table"], removed["row"], strict=True))
-        pairs = list(zip(key["table"], key["row"], strict=True))
-        was_added = {
-            p for p, c in zip(pairs, key["change"], strict=True) if c == ROW_ADDED and p in gone
-        }
-        keep = np.fromiter((p not in gone for p in pairs), dtype=bool, count=len(pairs))
-        parts[0] = key[keep]
-        step_pairs = zip(step["table"], step["row"], step["change"], strict=True)
-        step = step[[not (c == ROW_REMOVED and (t, r) in was_added) for t, r, c in step_pairs]]
+        # The copy inherits the chains its (possibly itself copied) source had at copy time:
+        # the key rows of those cells, repeated under the copy's row id.
+        cells = np.flatnonzero(_is(key, CELL))
+        at, copy = _inner_join(key_ids[cells], source_ids)
+        if len(at):
+            new_rows = step["row"].to_numpy()[added][copy]
+            inherited = key.take(cells[at])
+            row = KEY_COLUMNS.index("row")
+            parts.append(inherited.set_column(row, "row", pa.array(new_rows)))
+    if removed.any():
+        gone = np.isin(key_ids, step_ids[removed])
+        was_added = key_ids[key_added & gone]
+        parts[0] = key.filter(~gone)
+        step = step.filter(~(removed & np.isin(step_ids, was_added)))
     parts.append(step)
-    return pd.concat(parts, ignore_index=True)
+    return pa.concat_tables(parts)
 
 
-def finalize(key: pd.DataFrame) -> pd.DataFrame:
-    """Drop chains with no net difference and sort: by table, row, column, then plant order."""
-    if key.empty:
-        return key
-    key = key.reset_index(drop=True)
-    cells = key[key["change"] == CELL]
-    chains = cells.groupby(["table", "row", "column"], sort=False)
-    net = chains["before"].transform("first") != chains["after"].transform("last")
-    key = key.drop(index=cells.index[~net.to_numpy()])
-    order = key.assign(_kind=key["change"].map({ROW_ADDED: 0, CELL: 1, ROW_REMOVED: 2}))
-    order = order.sort_values(["table", "row", "_kind", "column", "anomaly_id"], kind="stable")
-    return order[KEY_COLUMNS].reset_index(drop=True)
+def finalize(key: pa.Table) -> pd.DataFrame:
+    """The finished key: chains with no net difference dropped, sorted by table, row, column,
+    then plant order (row additions before cell changes before removals)."""
+    kind = np.where(_is(key, ROW_ADDED), 0, np.where(_is(key, CELL), 1, 2))
+    key = key.append_column("_kind", pa.array(kind, type=pa.int8()))
+    # Arrow's sort is stable: rows that tie keep the order plants made them in.
+    by = ("table", "row", "_kind", "column", "anomaly_id")
+    key = key.take(pc.sort_indices(key, sort_keys=[(c, "ascending") for c in by]))
+    key = key.combine_chunks()
+    # Each cell's chain is now a run of rows in plant order: a row goes on with the chain of
+    # the row before when both change the same cell.
+    n = key.num_rows
+    cell = key["_kind"].to_numpy() == 1
+    same_cell = cell[1:] & cell[:-1]
+    for c in ("table", "row", "column"):
+        same_cell &= pc.equal(key[c].slice(1), key[c].slice(0, max(n - 1, 0))).to_numpy()
+    starts = cell & ~np.concatenate([[False], same_cell])
+    ends = cell & ~np.concatenate([same_cell, [False]])
+    no_change = pc.equal(
+        key["before"].take(np.flatnonzero(starts)), key["after"].take(np.flatnonzero(ends))
+    )
+    # Every row of a chain with no net difference goes (`chain` numbers each cell's chain).
+    chain = np.cumsum(starts) - 1
+    drop = cell & np.append(no_change.to_numpy(zero_copy_only=False), False)[chain]
+    return _key_frame(key.filter(~drop).drop_columns(["_kind"]))
+
+
+def _key_frame(table: pa.Table) -> pd.DataFrame:
+    """The key's DataFrame (its dtypes: `str`, int64 and Int64) from its Arrow table."""
+    columns = {}
+    for name in KEY_COLUMNS:
+        col = table[name].combine_chunks()
+        if name == "row":
+            columns[name] = col.to_numpy(zero_copy_only=False)
+        elif name == "source_row":
+            values = pc.fill_null(col, 0).to_numpy(zero_copy_only=False)
+            columns[name] = pd.arrays.IntegerArray(
+                values, col.is_null().to_numpy(zero_copy_only=False)
+            )
+        else:
+            columns[name] = pd.array(col, dtype="str")
+    return pd.DataFrame(columns)
 
 
 def verify(

@@ -43,6 +43,12 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(df, preserve_index=False)
+    # Categorical text columns (see `pools.categorical`) are written as plain strings: the files
+    # hold what the text form says, whatever the columns' in-memory storage.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            values = table.column(i).combine_chunks().dictionary_decode()
+            table = table.set_column(i, pa.field(field.name, values.type), values)
     # No pandas metadata blob: it is not needed to read the file back and keeps bytes stable.
     table = table.replace_schema_metadata(None)
     pq.write_table(table, path, compression="snappy")

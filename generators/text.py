@@ -20,6 +20,11 @@ def to_text(values: pd.Series) -> pa.Array:
     if values.dtype == object:
         # Text columns may hold str or missing only; anything else is a bug in an anomaly.
         values = values.astype("str")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # The categories' text taken by each row's code (-1 = missing): converting the few rows
+        # of a key change does not touch the (maybe 100 000) categories beyond a zero-copy view.
+        codes = values.array.codes
+        return to_text(pd.Series(values.cat.categories)).take(pa.array(codes, mask=codes < 0))
     arr = pa.array(values, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -30,6 +35,15 @@ def to_text(values: pd.Series) -> pa.Array:
     if not pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.large_string())
     return arr
+
+
+def is_text(values: pd.Series) -> bool:
+    """Whether a column holds text: the `str` dtype, strings in an object column, or a
+    categorical of strings (how recipes store columns of few distinct values, see
+    `pools.categorical`). Anomalies that change text treat all three alike."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.api.types.is_string_dtype(values.dtype.categories.dtype)
+    return pd.api.types.is_string_dtype(values)
 
 
 def text_list(values: pd.Series) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.text import is_text
 
 
 def vary(text: str, how: int) -> str:
@@ -26,7 +27,7 @@ def near_duplicates(tables, *, rng, table, column, fraction=0.02) -> Planted:
     (the same customer entered twice)."""
     df = tables[table]
     col = df[column]
-    if pd.api.types.is_string_dtype(col.dtype):
+    if is_text(col):
         eligible = col.str.strip().str.len().fillna(0).gt(0).to_numpy()
     else:
         eligible = col.notna().to_numpy()

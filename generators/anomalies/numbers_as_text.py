@@ -9,7 +9,7 @@ import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import text_rows
-from datalit.generators.text import text_list
+from datalit.generators.text import is_text, text_list
 
 # A number in the canonical text form (no leading zeros): what a column that an earlier plant
 # turned into text still holds for its numbers.
@@ -48,9 +48,7 @@ def formats(value: int | float, text: str) -> list[str]:
 
 def _numbers(col: pd.Series) -> tuple[np.ndarray, bool]:
     """Which cells hold a number, and whether the column is numeric (else text numbers)."""
-    if pd.api.types.is_bool_dtype(col) or not (
-        pd.api.types.is_numeric_dtype(col) or pd.api.types.is_string_dtype(col)
-    ):
+    if pd.api.types.is_bool_dtype(col) or not (pd.api.types.is_numeric_dtype(col) or is_text(col)):
         return np.zeros(len(col), dtype=bool), False
     if pd.api.types.is_numeric_dtype(col):
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)

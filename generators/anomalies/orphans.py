@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.pools import join, zero_padded
+from datalit.generators.text import to_text
 
 
-def _unused_keys(existing: set[str], template: str, count: int, rng) -> list[str]:
-    """`count` keys shaped like `template` (same prefix letters, same width) that do not exist."""
+def _unused_keys(existing: pa.Array, template: str, count: int, rng) -> list[str]:
+    """`count` keys shaped like `template` (same prefix letters, same width) that are not among
+    the strings `existing`."""
     prefix = "".join(ch for ch in template if not ch.isdigit()) if template else ""
     width = max(1, sum(ch.isdigit() for ch in template))
     out: dict[str, None] = {}  # insertion-ordered set: deterministic and O(1) membership
     while len(out) < count:
-        for n in rng.integers(0, 10**width, size=count * 2):
-            candidate = f"{prefix}{int(n):0{width}d}"
-            if candidate not in existing and candidate not in out:
+        candidates = join(prefix, zero_padded(rng.integers(0, 10**width, count * 2), width))
+        # The parent's keys that are among the candidates: Arrow hashes the few candidates and
+        # probes the (maybe 100 000) keys once, rather than a Python set of all the keys.
+        taken = set(existing.filter(pc.is_in(existing, value_set=candidates)).to_pylist())
+        for candidate in candidates.to_pylist():
+            if candidate not in taken and candidate not in out:
                 out[candidate] = None
                 if len(out) == count:
                     break
@@ -49,16 +58,12 @@ def orphans(tables, *, rng, table, column, parent, parent_column, fraction=0.01)
     """Point foreign keys in `table.column` at keys that do not exist in `parent.parent_column`
     (a deleted or never-synced parent record)."""
     df = tables[table]
-    existing = set(tables[parent][parent_column].dropna().astype("str"))
+    existing = to_text(tables[parent][parent_column].dropna().astype("str"))
+    present = df[column].notna().to_numpy()
     rows = pick_rows(
-        df,
-        fraction,
-        rng,
-        table=table,
-        eligible=df[column].notna(),
-        what=f"with a value in {column!r}",
+        df, fraction, rng, table=table, eligible=present, what=f"with a value in {column!r}"
     )
-    template = str(df[column].dropna().iloc[0]) if df[column].notna().any() else "0"
+    template = str(df[column].iloc[int(np.argmax(present))]) if present.any() else "0"
     new_keys = _unused_keys(existing, template, len(rows), rng)
     if pd.api.types.is_integer_dtype(df[column].dtype):
         values = [int(v) for v in new_keys]

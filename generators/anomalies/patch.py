@@ -9,8 +9,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from datalit.generators import key as K
-from datalit.generators.text import as_text_column
+from datalit.generators.parallel import parallel_map
+from datalit.generators.text import as_text_column, is_text, to_text
 
 from datalit.errors import InvalidArgument
 
@@ -28,23 +31,78 @@ def pick_rows(
 
     Raises when the table has no eligible row, naming the table and `what` they must satisfy.
     """
-    mask = np.ones(len(df), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    candidates = np.flatnonzero(mask)
+    mask = None if eligible is None else np.asarray(eligible, dtype=bool)
+    if mask is not None and mask.all():
+        # Every row eligible: positions are drawn directly, the same draw as from the list of
+        # all positions without a million-entry array of them.
+        mask = None
+    count = len(df) if mask is None else int(np.count_nonzero(mask))
     if fraction == 0:
         return df.index[:0]
-    if len(candidates) == 0:
+    if count == 0:
         need = f" {what}" if what else ""
         raise InvalidArgument(
             f"table {table!r} has no rows{need} to plant this anomaly in "
             f"({len(df)} rows); generate more rows or choose another table/column"
         )
-    k = max(1, round(fraction * len(candidates)))
-    chosen = np.sort(rng.choice(candidates, size=k, replace=False))
+    k = max(1, round(fraction * count))
+    chosen = np.sort(rng.choice(count, size=k, replace=False))
+    if mask is not None:
+        chosen = np.flatnonzero(mask)[chosen]
     return df.index[chosen]
 
 
 def _is_missing(values: Sequence) -> bool:
     return all(v is None or (isinstance(v, float) and np.isnan(v)) for v in values)
+
+
+def positions(df: pd.DataFrame, rows: pd.Index) -> np.ndarray:
+    """The positions in `df` of the row identities `rows` (-1 for one not in `df`)."""
+    index = df.index
+    labels = index.to_numpy()
+    if isinstance(index, pd.RangeIndex) or labels.dtype != np.int64 or not len(labels):
+        return index.get_indexer(rows)
+    low, high = int(labels.min()), int(labels.max())
+    if high - low > 4 * len(labels):
+        return index.get_indexer(rows)
+    # Once rows were added the index is no longer a range. Row ids are dense integers, so
+    # mark the wanted ones in a table over their range and read it at every label: a pass
+    # over the index, where pandas would hash all of it (some 30 MB for a million rows).
+    wanted = np.asarray(rows, dtype=np.int64)
+    table = np.zeros(high - low + 1, dtype=bool)
+    table[wanted[(wanted >= low) & (wanted <= high)] - low] = True
+    hit = np.flatnonzero(table[labels - low] if low else table[labels])
+    # `hit` lists the positions in table order; line them up with `rows` (-1 stays -1).
+    return np.append(hit, -1)[pd.Index(labels[hit]).get_indexer(wanted)]
+
+
+def _set_categorical(col: pd.Series, pos: np.ndarray, values: list) -> pd.Series:
+    """A copy of `col`, a categorical of strings, with `values` (strings or None) at `pos`.
+
+    Works on the codes: strings not yet among the categories become new ones. (Adding
+    categories and setting values through pandas goes through Python lists of every category:
+    slow for a foreign key, which has as many categories as its parent has rows.)
+    """
+    categories = col.cat.categories
+    text = pa.array(values, type=pa.large_string())
+    distinct = pc.unique(text.drop_null())
+    # Each distinct value's category: Arrow hashes the few values and probes the categories.
+    match = pc.index_in(to_text(pd.Series(categories)), value_set=distinct)
+    code_of = np.full(len(distinct), -1, dtype=np.int64)
+    code_of[match.drop_null().to_numpy()] = np.flatnonzero(match.is_valid())
+    # Strings that are no category yet are added, in the order they first come.
+    new = code_of < 0
+    code_of[new] = len(categories) + np.arange(np.count_nonzero(new))
+    if new.any():
+        categories = categories.append(pd.Index(distinct.filter(new), dtype=categories.dtype))
+    at = pc.index_in(text, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False)
+    old = col.array.codes
+    # A copy, in an integer type that holds every new code; missing values are code -1.
+    codes = old.astype(np.promote_types(old.dtype, np.min_scalar_type(-len(categories))))
+    codes[pos] = np.append(code_of, -1)[at]
+    dtype = col.dtype if not new.any() else pd.CategoricalDtype(categories)
+    codes = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+    return pd.Series(codes, index=col.index, name=col.name, copy=False)
 
 
 def replace_cells(
@@ -58,32 +116,50 @@ def replace_cells(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set `column` at `rows` to `values`; return the new table and the key rows.
 
-    A column receiving text becomes a text column whose other cells read as before; an integer
-    column receiving missing values becomes nullable, so no other cell's text changes.
+    A column receiving text becomes a text column whose other cells read as before (a
+    categorical of strings gains the new strings as categories); an integer column receiving
+    missing values becomes nullable, so no other cell's text changes.
     """
     values = list(values)
     col = df[column]
-    if not _is_missing(values):
-        if any(isinstance(v, str) for v in values) and col.dtype != "str":
-            col = as_text_column(col)
+    pos = positions(df, rows)
+    before = col.iloc[pos]
+    if (
+        is_text(col)
+        and isinstance(col.dtype, pd.CategoricalDtype)
+        and all(v is None or isinstance(v, str) for v in values)
+    ):
+        new = _set_categorical(col, pos, values)
     else:
-        if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.Int64Dtype):
-            col = col.astype("Int64")
-        elif pd.api.types.is_bool_dtype(col.dtype):
-            col = col.astype("boolean")
-        # The column's own missing marker, so setting never changes the dtype.
-        values = [col.dtype.na_value if hasattr(col.dtype, "na_value") else None] * len(values)
-        if pd.api.types.is_datetime64_any_dtype(col.dtype):
-            values = [pd.NaT] * len(values)
-        elif pd.api.types.is_float_dtype(col.dtype):
-            values = [np.nan] * len(values)
-    pos = df.index.get_indexer(rows)
-    new = col.copy()
-    new.iloc[pos] = values
-    key = K.cell_changes(table, rows, column, col.iloc[pos], new.iloc[pos], detail=detail)
+        new, values = _receiving(col, values)
+        new.iloc[pos] = values
+    key = K.cell_changes(table, rows, column, before, new.iloc[pos], detail=detail)
     out = df.copy(deep=False)
     out[column] = new
     return out, key
+
+
+def _receiving(col: pd.Series, values: list) -> tuple[pd.Series, list]:
+    """A copy of `col` in a type that takes `values` with no other cell's text changing, and the
+    values to set (missing values as the column's own missing marker)."""
+    if not _is_missing(values):
+        if any(isinstance(v, str) for v in values) and col.dtype != "str":
+            return as_text_column(col), values
+        return col.copy(), values
+    if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.Int64Dtype):
+        new = col.astype("Int64")
+    elif pd.api.types.is_bool_dtype(col.dtype):
+        new = col.astype("boolean")
+    else:
+        new = col.copy()
+    # The column's own missing marker, so setting never changes the dtype.
+    if pd.api.types.is_datetime64_any_dtype(new.dtype):
+        marker = pd.NaT
+    elif pd.api.types.is_float_dtype(new.dtype):
+        marker = np.nan
+    else:
+        marker = new.dtype.na_value if hasattr(new.dtype, "na_value") else None
+    return new, [marker] * len(values)
 
 
 def copy_rows(
@@ -98,16 +174,31 @@ def copy_rows(
     The copies get provisional ids -1, -2, … (the engine numbers them). Returns the new table, the
     ``row_added`` key rows and the copies' ids; alter copies afterwards with `replace_cells`.
     """
-    n_new = len(sources)
-    labels = pd.Index(np.arange(-1, -n_new - 1, -1, dtype=np.int64))
-    source_pos = df.index.get_indexer(sources)
-    # One gather per column over [all rows + copies]: cheaper than concat + iloc on the frame.
-    order = np.arange(len(df), dtype=np.int64)
-    at = np.sort(rng.integers(0, len(df) + 1, size=n_new))
-    order = np.insert(order, at, source_pos)
-    index = np.insert(df.index.to_numpy(), at, labels.to_numpy())
+    n, k = len(df), len(sources)
+    labels = pd.Index(np.arange(-1, -k - 1, -1, dtype=np.int64))
+    # The copies go before the rows at sorted random positions: the j-th copy lands at
+    # at[j] + j in the new table.
+    at = np.sort(rng.integers(0, n + 1, size=k))
+    copy_at = at + np.arange(k)
+    # The row each position of the new table reads, for one gather per column (cheaper than
+    # concat + iloc on the frame): the running count of original rows, and the copies'
+    # sources. Built in place in one array, without the temporaries np.insert would add.
+    order = np.ones(n + k, dtype=np.int64)
+    order[copy_at] = 0
+    np.cumsum(order, out=order)
+    order -= 1
+    order[copy_at] = positions(df, sources)
+    if isinstance(df.index, pd.RangeIndex) and df.index.equals(pd.RangeIndex(n)):
+        index = order.copy()  # a clean table: an original row's identity is its position
+    else:
+        index = np.empty(n + k, dtype=np.int64)
+        original = np.ones(n + k, dtype=bool)
+        original[copy_at] = False
+        index[original] = df.index.to_numpy()
+    index[copy_at] = labels.to_numpy()
+    columns = parallel_map(lambda c: df[c].array.take(order), df.columns)
     out = pd.DataFrame(
-        {c: df[c].array.take(order) for c in df.columns}, index=pd.Index(index), copy=False
+        dict(zip(df.columns, columns, strict=True)), index=pd.Index(index, copy=False), copy=False
     )
     return out, K.rows_added(table, labels, list(sources)), labels
 
@@ -117,6 +208,6 @@ def remove_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop `rows`; return the new table and the ``row_removed`` key rows."""
     keep = np.ones(len(df), dtype=bool)
-    keep[df.index.get_indexer(rows)] = False
+    keep[positions(df, rows)] = False
     # Positional selection: several times faster than drop() on a million-row table.
     return df.iloc[np.flatnonzero(keep)], K.rows_removed(table, list(rows))

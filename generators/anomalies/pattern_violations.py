@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
+from datalit.generators.text import is_text
 
 from datalit.errors import InvalidArgument
 
@@ -90,7 +91,7 @@ def pattern_violations(tables, *, rng, table, column, fraction=0.03) -> Planted:
     """
     df = tables[table]
     col = df[column]
-    if not pd.api.types.is_string_dtype(col):
+    if not is_text(col):
         raise InvalidArgument(
             f"anomaly 'pattern_violations': argument 'column' must hold emails or phone numbers; "
             f"{table}.{column} holds {col.dtype} values"

@@ -10,6 +10,7 @@ from datalit.generators import vocab_llm as V
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.pools import fill_digits
+from datalit.generators.text import is_text
 from faker.providers.address.en_US import Provider as _Address
 from faker.providers.person.en_US import Provider as _Person
 
@@ -89,7 +90,7 @@ def pii_in_text(tables, *, rng, table, column, fraction=0.02, kinds=V.PII_KINDS)
         )
     df = tables[table]
     col = df[column]
-    if not (col.dtype == "str" or col.dtype == object):
+    if not (col.dtype == object or is_text(col)):
         raise InvalidArgument(
             f"anomaly 'pii_in_text': argument 'column' must be a text column; "
             f"{table}.{column} is {col.dtype}"

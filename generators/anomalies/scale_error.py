@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import numbers
 from datalit.generators.text import text_list
@@ -31,8 +31,10 @@ def scale_error(tables, *, rng, table, column, fraction=0.02, factor=1000) -> Pl
     col = df[column]
     x, kind = numbers(col, anomaly="scale_error", table=table, column=column)
     with np.errstate(invalid="ignore"):
+        scaled = np.abs(x)
+        scaled *= factor  # in place: one temporary array for a million rows, not two
         # Zero times anything is zero: no visible change.
-        eligible = np.isfinite(x) & (x != 0) & (np.abs(x) * factor < LIMIT)
+        eligible = np.isfinite(x) & (x != 0) & (scaled < LIMIT)
     rows = pick_rows(
         df,
         fraction,
@@ -41,7 +43,7 @@ def scale_error(tables, *, rng, table, column, fraction=0.02, factor=1000) -> Pl
         eligible=eligible,
         what=f"with a non-zero number in {column!r}",
     )
-    pos = df.index.get_indexer(rows)
+    pos = positions(df, rows)
     if kind == "int" and float(factor).is_integer():
         values = [int(v) * int(factor) for v in col.iloc[pos]]
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
-from datalit.generators.anomalies.values import text_rows
+from datalit.generators.anomalies.values import ascii_letter_counts, text_rows
 
 # Keys touching each letter key on the standard US (ANSI) QWERTY layout: the keys either side
 # in the same row, and the keys of the rows above and below that overlap it. Derived from the
@@ -99,7 +99,7 @@ def typos(tables, *, rng, table, column, fraction=0.02) -> Planted:
     df = tables[table]
     col = df[column]
     # Deleting from a one-letter value would leave no word; two letters keep every typo real.
-    eligible = text_rows(col, lambda text: text.str.count(r"[A-Za-z]") >= 2)
+    eligible = text_rows(col, lambda text: ascii_letter_counts(text) >= 2)
     rows = pick_rows(
         df,
         fraction,

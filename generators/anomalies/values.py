@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from datalit.generators.text import text_list
+from datalit.generators.text import is_text, text_list, to_text
 
 from datalit.errors import InvalidArgument
 
@@ -41,8 +41,9 @@ def column_error(
 
 
 def numbers(col: pd.Series, *, anomaly: str, table: str, column: str) -> tuple[np.ndarray, str]:
-    """The column's numbers as floats (nan where there is none) and its kind: "int", "float" or
-    "text" (a numeric column an earlier plant turned into text, e.g. with "N/A").
+    """The column's numbers as floats (nan where there is none; maybe a read-only view of the
+    column) and its kind: "int", "float" or "text" (a numeric column an earlier plant turned
+    into text, e.g. with "N/A").
 
     Raises `InvalidArgument` naming 'column' for booleans, dates, and text without a number.
     """
@@ -52,14 +53,16 @@ def numbers(col: pd.Series, *, anomaly: str, table: str, column: str) -> tuple[n
     elif pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype):
         kind = "int" if pd.api.types.is_integer_dtype(col.dtype) else "float"
         x = col.to_numpy(dtype=float, na_value=np.nan)
-    elif pd.api.types.is_string_dtype(col.dtype):
+    elif is_text(col):
         kind = "text"
-        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        x = pd.to_numeric(col.astype("str"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if x is None or (kind == "text" and not np.isfinite(x).any()):
         raise column_error(
             anomaly=anomaly, table=table, column=column, must="a numeric column", holds=col.dtype
         )
-    return np.where(np.isfinite(x), x, np.nan), kind
+    finite = np.isfinite(x)
+    # Infinities read as no number; a column without any is returned as it is read.
+    return (x if finite.all() else np.where(finite, x, np.nan)), kind
 
 
 def decimals(x: np.ndarray) -> int | None:
@@ -107,8 +110,8 @@ def datetimes(
     if pd.api.types.is_datetime64_dtype(col.dtype):
         return col
     holds = col.dtype
-    if pd.api.types.is_string_dtype(col.dtype):
-        parsed = pd.to_datetime(col, format=CANONICAL, errors="coerce")
+    if is_text(col):
+        parsed = pd.to_datetime(col.astype("str"), format=CANONICAL, errors="coerce")
         if parsed.notna().any():
             return parsed
         holds = NO_TEXT_DATES
@@ -140,11 +143,42 @@ def text_rows(col: pd.Series, test: Callable[[pd.Series], pd.Series] | None = No
     """Which rows hold text (passing `test`, when given), as a boolean array.
 
     `test` gets the column as a text Series and returns a boolean Series (e.g.
-    ``lambda t: t.str.fullmatch(PATTERN)``); missing cells count as False. Every row is False
-    when `col` is not a text column: numbers, dates and booleans have no text to change.
+    ``lambda t: t.str.fullmatch(PATTERN)``), value by value; missing cells count as False. Every
+    row is False when `col` is not a text column: numbers, dates and booleans have no text to
+    change.
     """
-    if not pd.api.types.is_string_dtype(col):
+    if not is_text(col):
         return np.zeros(len(col), dtype=bool)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        # Test each distinct value once and read the answer off each row's code (-1, missing,
+        # reads the False appended at the end).
+        passed = text_rows(pd.Series(col.cat.categories), test)
+        return np.append(passed, False)[col.cat.codes.to_numpy()]
     text = col.astype("str")
     passed = text.notna() if test is None else test(text)
     return passed.fillna(False).to_numpy(dtype=bool)
+
+
+def ascii_letter_counts(text: pd.Series) -> pd.Series:
+    """How many ASCII letters (A-Z, a-z) each value of a text Series holds, 0 when missing:
+    ``text.str.count("[A-Za-z]")`` without running a regular expression over every value.
+
+    Counted on the UTF-8 bytes: an ASCII letter is one byte, and every byte of a multi-byte
+    character is 0x80 or above, so the letter bytes of a value are exactly its ASCII letters.
+    """
+    arr = to_text(text)
+    counts = np.zeros(len(arr), dtype=np.int64)
+    _, offsets_buffer, data_buffer = arr.buffers()
+    if len(arr) and data_buffer is not None:
+        offsets = np.frombuffer(offsets_buffer, np.int64, len(arr) + 1, arr.offset * 8)
+        # The data up to the last value's end (an array sliced from a longer one shares it),
+        # and one byte more that is no letter, so a value starting at the end sums nothing.
+        folded = np.frombuffer(data_buffer, np.uint8, int(offsets[-1])) | 0x20  # "A" -> "a"
+        folded -= ord("a")  # letters are now 0..25; uint8 wraps every other byte above 25
+        letter = np.zeros(len(folded) + 1, dtype=bool)
+        np.less(folded, 26, out=letter[:-1])
+        counts = np.add.reduceat(letter, offsets[:-1], dtype=np.int64)
+        # reduceat gives an empty value the element at its start, and a null may hold bytes.
+        empty = offsets[1:] == offsets[:-1]
+        counts[empty | ~arr.is_valid().to_numpy(zero_copy_only=False)] = 0
+    return pd.Series(counts, index=text.index, copy=False)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from datalit.generators import vocab
+from datalit.generators.parallel import in_background
 from datalit.generators.pools import (
-    ascii_fold,
+    categorical,
     fill_digits,
     fixed_width,
     join,
@@ -38,15 +41,22 @@ def _sizes(rows: int) -> tuple[int, int]:
     return max(20, rows // 10), int(np.clip(rows // 200, 20, 5000))
 
 
-def _street_pool(iso: str, lasts: list[str], src: Seeded, size: int = 60) -> list[str]:
-    """Street names: French ones composed like Faker's fr_FR formats ("rue Martin"),
-    the others from Faker's en_US street formats."""
+def _street_pool(
+    iso: str, firsts: list[str], lasts: list[str], src: Seeded, size: int = 60
+) -> list[str]:
+    """Street names composed like Faker's formats from the country's name pools: French ones
+    like fr_FR's ("rue Martin"), the others like en_US's, a first or last name and one of
+    Faker's street suffixes ("Martin Lane")."""
     if iso in ("FR", "CA"):
         types = vocab.FRENCH_STREET_TYPES
         kinds = src.rng.integers(0, len(types), size)
         names = src.rng.integers(0, len(lasts), size)
         return sorted({f"{types[k]} {lasts[i]}" for k, i in zip(kinds, names, strict=True)})
-    return sorted({src.faker.street_name() for _ in range(size)})
+    # Faker's street_name() would draw a weighted name per call (50 µs each); the names here
+    # come from the pools already drawn from Faker's lists, the suffixes from Faker.
+    people = firsts + lasts
+    names = src.rng.integers(0, len(people), size)
+    return sorted({f"{people[i]} {src.faker.street_suffix()}" for i in names})
 
 
 def _postcodes(iso: str) -> tuple[list[str], list[str]]:
@@ -71,84 +81,132 @@ def product_id_bytes(n: int) -> np.ndarray:
     return zero_padded_bytes(np.arange(1, n + 1), 5, "P")
 
 
-def _customers(src: Seeded, n: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """The customers table and each customer's country code (index into COUNTRY_WEIGHTS)."""
+# "1".."399": house numbers and the numbers in email addresses are taken from this pool.
+_NUMBERS = [str(i) for i in range(400)]
+
+
+def _categories(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct `values` in first-seen order, and each value's code among them."""
+    distinct = list(dict.fromkeys(values))
+    code = {v: i for i, v in enumerate(distinct)}
+    return distinct, np.array([code[v] for v in values], dtype=np.int32)
+
+
+def _customers(
+    src: Seeded, n: int
+) -> tuple[Future[tuple[pd.DataFrame, pd.CategoricalDtype]], np.ndarray, np.ndarray]:
+    """The customers: the table and their ids as a categorical dtype (for foreign keys), both
+    in a Future (see below); each customer's country code (index into COUNTRY_WEIGHTS) and
+    signup time."""
     rng = src.rng
     isos = list(vocab.COUNTRY_WEIGHTS)
-    country = weighted_codes(np.array(list(vocab.COUNTRY_WEIGHTS.values())), n, rng)
+    weights = np.array(list(vocab.COUNTRY_WEIGHTS.values()))
+    country = weighted_codes(weights, n, rng, dtype=np.int8)
 
-    # Each country's customers are built from that country's pools (names, streets, postcodes,
-    # fictional phone range), then all pieces are put back in row order with one take.
-    parts: dict[str, list[pa.Array]] = {
-        c: [] for c in ("name", "email", "phone", "street", "city", "postcode")
-    }
-    positions = []
+    # Each country's customers draw from that country's pools (names, streets, postcodes,
+    # fictional phone range). The pools of all countries are laid end to end and each row keeps
+    # its code into them, so every text column is built once, in row order, by one take: no
+    # per-country strings to concatenate and reorder.
+    pools: dict[str, list[str]] = {p: [] for p in ("first", "last", "street", "postcode")}
+    codes = {p: np.empty(n, dtype=np.int32) for p in pools}
+    postcode_city = []
+    number, domain, house = (np.empty(n, dtype=np.int32) for _ in range(3))
+    phones, country_rows = [], []
+
+    def draw(pool: str, values: list[str], rows: np.ndarray) -> None:
+        codes[pool][rows] = len(pools[pool]) + rng.integers(0, len(values), len(rows))
+        pools[pool].extend(values)
+
     for ci, iso in enumerate(isos):
         rows = np.flatnonzero(country == ci)
         m = len(rows)
-        positions.append(rows)
+        country_rows.append(rows)
         firsts, lasts = name_pools(vocab.NAME_LOCALES[iso], rng)
-        first = rng.integers(0, len(firsts), m)
-        last = rng.integers(0, len(lasts), m)
-        parts["name"].append(join(take(firsts, first), " ", take(lasts, last)))
-        # Emails fold accents and drop what a mail system would not accept ("O'Brien").
-        fold_first = [ascii_fold(x).lower() for x in firsts]
-        fold_last = [ascii_fold(x).lower() for x in lasts]
-        number = pc.cast(pa.array(rng.integers(1, 100, m)), pa.large_string())
-        domain = take(vocab.EMAIL_DOMAINS, rng.integers(0, len(vocab.EMAIL_DOMAINS), m))
-        email = join(take(fold_first, first), ".", take(fold_last, last), number, "@", domain)
-        parts["email"].append(pc.replace_substring_regex(email, r"[^a-z0-9.@\-]", ""))
-        parts["phone"].append(fill_digits(vocab.COUNTRIES[iso][2], rng, m))
-        streets = _street_pool(iso, lasts, src)
-        house = pc.cast(pa.array(rng.integers(1, 400, m)), pa.large_string())
-        parts["street"].append(join(house, " ", take(streets, rng.integers(0, len(streets), m))))
-        codes, cities = _postcodes(iso)
-        pick = rng.integers(0, len(codes), m)
-        parts["postcode"].append(take(codes, pick))
-        parts["city"].append(take(cities, pick))
-    back = pa.array(np.argsort(np.concatenate(positions), kind="stable"))
-    columns = {c: series(pa.concat_arrays(p).take(back)) for c, p in parts.items()}
-
+        draw("first", firsts, rows)
+        draw("last", lasts, rows)
+        number[rows] = rng.integers(1, 100, m)
+        domain[rows] = rng.integers(0, len(vocab.EMAIL_DOMAINS), m)
+        phones.append(fill_digits(vocab.COUNTRIES[iso][2], rng, m))
+        streets = _street_pool(iso, firsts, lasts, src)
+        house[rows] = rng.integers(1, 400, m)
+        draw("street", streets, rows)
+        postcodes, cities = _postcodes(iso)
+        draw("postcode", postcodes, rows)
+        postcode_city += cities
     signup = SIGNUP_START + rng.integers(
         0, int((SIGNUP_END - SIGNUP_START) / np.timedelta64(1, "s")), n
     )
-    df = pd.DataFrame(
-        {
-            "customer_id": series(fixed_width(customer_id_bytes(n))),
-            "name": columns["name"],
-            "email": columns["email"],
-            "phone": columns["phone"],
-            "street": columns["street"],
-            "city": columns["city"],
-            "postcode": columns["postcode"],
-            "country": series(take(isos, country)),
-            "signup_date": pd.Series(signup.astype("datetime64[s]")),
-        },
-        copy=False,
-    )
-    return df, country
+
+    def table() -> tuple[pd.DataFrame, pd.CategoricalDtype]:
+        first, last = codes["first"], codes["last"]
+        # Emails fold accents and drop what a mail system would not accept ("O'Brien"); the
+        # other parts of an address are clean already, so cleaning the name pools is enough.
+        email = join(
+            take(_email_parts(pools["first"]), first),
+            ".",
+            take(_email_parts(pools["last"]), last),
+            take(_NUMBERS, number),
+            "@",
+            take(vocab.EMAIL_DOMAINS, domain),
+        )
+        # Phone templates differ in width by country: those are built per country and put back
+        # in row order.
+        back = pa.array(np.argsort(np.concatenate(country_rows), kind="stable"))
+        postcodes, postcode_code = _categories(pools["postcode"])
+        cities, city_code = _categories(postcode_city)
+        postcode = postcode_code[codes["postcode"]]
+        ids = series(fixed_width(customer_id_bytes(n)))
+        frame = pd.DataFrame(
+            {
+                "customer_id": ids,
+                "name": series(join(take(pools["first"], first), " ", take(pools["last"], last))),
+                "email": series(email),
+                "phone": series(pa.concat_arrays(phones).take(back)),
+                "street": series(
+                    join(take(_NUMBERS, house), " ", take(pools["street"], codes["street"]))
+                ),
+                # A few dozen cities, a few hundred postcodes: stored as codes (`categorical`).
+                "city": categorical(city_code[postcode], cities),
+                "postcode": categorical(postcode, postcodes),
+                "country": categorical(country, isos),
+                "signup_date": signup.astype("datetime64[s]", copy=False),
+            },
+            copy=False,
+        )
+        return frame, pd.CategoricalDtype(pd.Index(ids))
+
+    # Everything random is drawn: the text columns are only assembled from the codes above, on a
+    # worker thread while the caller draws the orders (see `parallel`).
+    return in_background(table), country, signup
+
+
+def _email_parts(names: list[str]) -> list[str]:
+    """How names read in an email address ("Hélène" -> "helene", "O'Brien" -> "obrien"): accents
+    folded (NFKD, then the marks dropped with everything else a mail system would not accept)."""
+    folded = pc.utf8_lower(pc.utf8_normalize(pa.array(names, type=pa.large_string()), "NFKD"))
+    return pc.replace_substring_regex(folded, r"[^a-z0-9.@\-]", "").to_pylist()
 
 
 def _products(src: Seeded, n: int) -> pd.DataFrame:
     rng = src.rng
     cats = list(vocab.PRODUCT_CATEGORIES)
-    cat = rng.integers(0, len(cats), n)
-    names = []
-    # n <= 5000: building the names in Python is cheap and keeps them readable.
+    cat = rng.integers(0, len(cats), n, dtype=np.int8)
     adjectives = vocab.PRODUCT_ADJECTIVES
     adj = rng.integers(0, len(adjectives), n)
     noun_pick = rng.integers(0, 1000, n)
-    for i in range(n):
-        nouns = vocab.PRODUCT_CATEGORIES[cats[cat[i]]][1]
-        names.append(f"{adjectives[adj[i]]} {nouns[noun_pick[i] % len(nouns)]}")
+    # "Adjective Noun", the noun one of the category's: the categories' nouns laid end to end.
+    nouns = [vocab.PRODUCT_CATEGORIES[c][1] for c in cats]
+    count = np.array([len(group) for group in nouns])
+    noun = (np.cumsum(count) - count)[cat] + noun_pick % count[cat]
+    names = join(take(adjectives, adj), " ", take([x for group in nouns for x in group], noun))
     median = np.array([vocab.PRODUCT_CATEGORIES[c][0] for c in cats])[cat]
     price = np.round(median * rng.lognormal(0.0, 0.45, n), 2)
     price = np.maximum(price, 0.99)
     return pd.DataFrame(
         {
             "product_id": series(fixed_width(product_id_bytes(n))),
-            "name": pd.Series(names, dtype="str"),
-            "category": series(take(cats, cat)),
+            "name": series(names),
+            "category": categorical(cat, cats),
             "price_eur": price,
         }
     )
@@ -180,44 +238,73 @@ def _products(src: Seeded, n: int) -> pd.DataFrame:
 )
 def orders(src: Seeded, *, rows: int) -> Built:
     """An online shop: customers, products, orders in local currencies, and EUR exchange rates."""
+    # A million orders are built from small integer codes (a customer, a product, a status per
+    # row) and a few int32 offsets, in place where possible: at this size every temporary array
+    # costs more in fresh memory than in arithmetic.
     rng = src.rng
     n_customers, n_products = _sizes(rows)
-    customers, customer_country = _customers(src, n_customers)
+    customers_table, customer_country, signup = _customers(src, n_customers)
     products = _products(src, n_products)
 
     # Some customers order much more than others (a Zipf-like long tail).
     weights = rng.pareto(1.5, n_customers) + 0.05
     cust = weighted_codes(weights, rows, rng)
-    prod = rng.integers(0, n_products, rows)
-    currencies = np.array([vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS])
-    currency_code = customer_country[cust]
+    # int16 holds every product code: the catalogue has at most 5000 products (`_sizes`).
+    prod = rng.integers(0, n_products, rows, dtype=np.int16)
+    currencies, currency_of_country = _categories(
+        [vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS]
+    )
+    currency = currency_of_country.astype(np.int8)[customer_country][cust]
+    # Prices in local currency, for every product in every currency, then one lookup per order.
     eur_per_unit = np.array([vocab.EUR_PER_UNIT[c] for c in currencies])
-    unit_price = np.round(products["price_eur"].to_numpy()[prod] / eur_per_unit[currency_code], 2)
+    local_price = np.round(products["price_eur"].to_numpy()[:, None] / eur_per_unit[None, :], 2)
+    # A lookup needing no rng: on a worker thread while the orders' dates are drawn.
+    unit_price = in_background(lambda: local_price[prod, currency])
 
-    # Orders come after signup: signup + an exponential wait, kept before the data's end date.
-    signup = customers["signup_date"].to_numpy().astype("int64")[cust]
-    end = ORDERS_END.astype("int64")
-    wait = rng.exponential(120 * DAY, rows).astype(np.int64) + rng.integers(3600, DAY, rows)
-    ordered = np.minimum(signup + wait, end - rng.integers(0, 30 * DAY, rows))
-    ordered = np.maximum(ordered, signup + 60)
+    # Orders come after signup: signup + a wait (an exponential number of seconds plus one hour
+    # to one day), at least a minute after signup and before the data's end date less up to 30
+    # days. Offsets from signup fit int32 (signups are under three years before the end).
+    signup = signup.view(np.int64)
+    room = (ORDERS_END.astype(np.int64) - signup).astype(np.int32)
+    wait = rng.standard_exponential(rows, dtype=np.float32)
+    wait *= 120 * DAY
+    np.minimum(wait, 3 * 365 * DAY, out=wait)  # so it fits int32 (the room is shorter anyway)
+    offset = rng.integers(3600, DAY, rows, dtype=np.int32)
+    np.add(offset, wait, out=offset, casting="unsafe")
+    del wait
+    latest = room[cust]
+    latest -= rng.integers(0, 30 * DAY, rows, dtype=np.int32)
+    np.minimum(offset, latest, out=offset)
+    np.maximum(offset, 60, out=offset)
+    del latest
+    ordered = signup[cust]
+    ordered += offset
+    del offset
+
     statuses = list(vocab.ORDER_STATUSES)
-    status = weighted_codes(np.array(list(vocab.ORDER_STATUSES.values())), rows, rng)
-    delivered = ordered + rng.integers(DAY, 9 * DAY, rows)
-    has_delivery = (status == statuses.index("delivered")) | (status == statuses.index("returned"))
-    delivered_at = pd.Series(delivered.astype("datetime64[s]")).where(has_delivery)
+    status = weighted_codes(np.array(list(vocab.ORDER_STATUSES.values())), rows, rng, dtype=np.int8)
+    delivered = rng.integers(DAY, 9 * DAY, rows, dtype=np.int32) + ordered
+    # Only delivered and returned orders have a delivery date.
+    undelivered = np.array([s not in ("delivered", "returned") for s in statuses])
+    np.copyto(delivered, np.datetime64("NaT").view(np.int64), where=undelivered[status])
+    quantity = weighted_codes(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
+    quantity += 1
 
+    customers, customer_ids = customers_table.result()
+    # The frame takes the arrays as they are (copy=False; a Series made from an ndarray would
+    # copy it first).
     orders_df = pd.DataFrame(
         {
             "order_id": np.arange(100_001, 100_001 + rows, dtype=np.int64),
-            # Ids are fixed-width, so they are built as bytes rather than looked up.
-            "customer_id": series(fixed_width(customer_id_bytes(n_customers)[cust])),
-            "product_id": series(fixed_width(product_id_bytes(n_products)[prod])),
-            "quantity": weighted_codes(QUANTITY_WEIGHTS, rows, rng).astype(np.int64) + 1,
-            "unit_price": unit_price,
-            "currency": series(take(list(currencies), currency_code)),
-            "ordered_at": pd.Series(ordered.astype("datetime64[s]")),
-            "delivered_at": delivered_at,
-            "status": series(take(statuses, status)),
+            # Foreign keys are codes into the parent's ids, so they read as the ids.
+            "customer_id": categorical(cust, customer_ids),
+            "product_id": categorical(prod, products["product_id"]),
+            "quantity": quantity,
+            "unit_price": unit_price.result(),
+            "currency": categorical(currency, currencies),
+            "ordered_at": ordered.view("datetime64[s]"),
+            "delivered_at": delivered.view("datetime64[s]"),
+            "status": categorical(status, statuses),
         },
         copy=False,
     )
