@@ -364,9 +364,33 @@ def _replace_dir(staged: Path, target: Path) -> None:
             shutil.rmtree(incoming, ignore_errors=True)
 
 
+_STAGED = re.compile(r"^.+-(\d+)-[0-9a-f]{8}$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_staging(course: Course) -> None:
+    """Remove staging folders of processes that no longer run (a release or collect that was
+    killed): their names end in -<pid>-<token>. A live process's folder is never touched."""
+    with contextlib.suppress(OSError), os.scandir(course.staging_dir) as entries:
+        for entry in entries:
+            m = _STAGED.match(entry.name)
+            if m and not _pid_alive(int(m.group(1))) and not entry.is_symlink():
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def _staging(course: Course, label: str):
     course.staging_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_staging(course)
     folder = course.staging_dir / f"{label}-{os.getpid()}-{secrets.token_hex(4)}"
     folder.mkdir()
     try:

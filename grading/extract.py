@@ -70,6 +70,8 @@ PARQUET_EXPANSION = 10
 well, but a small file that decodes to gigabytes is an attack, not an answer)."""
 MAX_COLUMNS = 1000
 """No exercise asks for more columns; the cap bounds the work per file."""
+MAX_ROW_BYTES = 1024**2
+"""Longest CSV row read (Arrow's block size): no table an exercise asks for has a longer one."""
 MAX_REPORTED_ROWS = 3
 """How many ragged rows a reason names before summarising the rest."""
 
@@ -345,7 +347,9 @@ def _parse_csv(data: bytes, output: Output) -> pd.DataFrame:
             pa.py_buffer(body),
             # The header is read as row 1 under generated names, so that every column can be
             # typed as text by name before the real names are known to Arrow.
-            read_options=pa_csv.ReadOptions(use_threads=False, autogenerate_column_names=True),
+            read_options=pa_csv.ReadOptions(
+                use_threads=False, autogenerate_column_names=True, block_size=MAX_ROW_BYTES
+            ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_bad_row
             ),
@@ -357,6 +361,12 @@ def _parse_csv(data: bytes, output: Output) -> pd.DataFrame:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        if "straddling object" in str(exc):
+            # Arrow's way of saying a row does not fit in one block.
+            raise Unusable(
+                f"{output.path} has a row longer than {_megabytes(MAX_ROW_BYTES)} (an unclosed "
+                "quote makes the rest of the file one row); check the quoting"
+            ) from None
         raise Unusable(f"{output.path} is not a readable CSV file ({_first_line(exc)})") from None
     if bad_count:
         more = bad_count - len(bad_rows)

@@ -78,6 +78,8 @@ LOCK_TIMEOUT_S = 300.0
 SCORE_DIGITS = 6
 """Scores are stored rounded, so float noise never counts as a change."""
 STUDENT_FIELDS = ("first_name", "last_name", "email", "lms_user_id")
+GRADER_ERROR = "grader_error"
+"""The status of a result the grader itself failed on (see grader.py)."""
 TEST_PAUSE_ENV = "DATALIT_TEST_PAUSE_IN_RECORD"
 """Tests only: seconds to sleep inside the gradebook transaction, rows flushed, before commit."""
 
@@ -147,7 +149,7 @@ def record(
     entry = _ledger_entry(exercise, result)
     ledger = ledger_path(course, exercise.slug, candidate)
     written: list[Path] = []
-    with _course_lock(course):
+    with course_lock(course):
         cid, config_written = _ensure_config(course, course_id)
         if config_written:
             written.append(course / CONFIG)
@@ -190,11 +192,14 @@ def ledger_is_current(
     grader_version: str,
 ) -> bool:
     """True if this exact submission was recorded by this grader version (so the grader may skip
-    it). Given an `Exercise` rather than a slug, an edited exercise (exercise.toml, suite.json,
-    points) also makes the entry stale."""
+    it), and the grader did not fail on it (status grader_error is recorded, so the submission
+    has a result, but never current). Given an `Exercise` rather than a slug, an edited exercise
+    (exercise.toml, suite.json, points) also makes the entry stale."""
     entry = load_ledger(course, exercise, candidate)
     if entry is None or not sha256:
         return False
+    if entry.get("status") == GRADER_ERROR:
+        return False  # the grader failed on it: try again (a fixed grader may succeed)
     if entry.get("submission_sha256") != sha256 or entry.get("grader_version") != grader_version:
         return False
     return not (
@@ -219,7 +224,7 @@ def ensure_course(course: Path, course_id: str | None = None) -> str:
     """Make COURSE ready for nbgrader: nbgrader_config.py and an empty gradebook, both created
     atomically if missing. Returns the course id. Safe to call from several processes."""
     course = Path(course).resolve()
-    with _course_lock(course):
+    with course_lock(course):
         cid, _ = _ensure_config(course, course_id)
         _ensure_gradebook(course, cid)
     return cid
@@ -396,9 +401,10 @@ def _submission_timestamp(course: Path, slug: str, candidate: str) -> dt.datetim
 
 
 @contextlib.contextmanager
-def _course_lock(course: Path) -> Iterator[None]:
-    """Exclusive lock of the course's gradebook for one grader process (released on exit, also
-    when the process dies)."""
+def course_lock(course: Path) -> Iterator[None]:
+    """Exclusive lock of the course's gradebook and ledger for one grader process (released on
+    exit, also when the process dies). Every gradebook and ledger write holds it; the grader also
+    holds it to sweep leftovers of killed runs and to write the cohort views."""
     folder = course / PRIVATE
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
@@ -775,6 +781,7 @@ def _apply(session, course_id, exercise, candidate, entry, student, timestamp) -
 __all__ = [
     "Recorded",
     "check_candidate",
+    "course_lock",
     "ensure_course",
     "exercise_fingerprint",
     "gradebook_url",

@@ -35,6 +35,8 @@ ALLOWED_MIME = ("text/plain", "image/png")
 # Total base64 bytes of images kept in the notebook.
 MAX_IMAGE_BYTES = 10 * 1024**2
 TRUNCATED_NOTE = "\n[datalit: output truncated, the notebook's text output limit was reached]\n"
+NOTE_BYTES = 2 * len(TRUNCATED_NOTE.encode())
+"""Budget kept for truncation notes (stdout and stderr may each get one)."""
 
 
 class Budget:
@@ -45,15 +47,17 @@ class Budget:
         self.images = images
 
     def take_text(self, s: str) -> tuple[str, bool]:
-        """The part of `s` that fits in the text budget, and whether anything was cut."""
+        """The part of `s` that fits in the text budget, and whether anything was cut. The
+        truncation note a cut adds is counted in the budget too, so that the monitor's own
+        check of the budget never cuts the note off."""
         if self.text <= 0:
             return "", bool(s)
         # Characters as an upper bound for UTF-8 bytes would under-count; encode to be exact.
         b = s.encode("utf-8", "surrogatepass")
-        if len(b) <= self.text:
+        if len(b) <= self.text - NOTE_BYTES:
             self.text -= len(b)
             return s, False
-        kept = b[: self.text].decode("utf-8", "ignore")
+        kept = b[: max(self.text - NOTE_BYTES, 0)].decode("utf-8", "ignore")
         self.text = 0
         return kept, True
 
@@ -212,11 +216,19 @@ def make_shell(get_sink):
 
 
 def write_notebook(nb: dict, path: str) -> None:
+    """Write the executed notebook; a failure (the cells filled the work dir, or replaced the
+    file by a folder) loses outputs, not the run: the next cells still run."""
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(nb, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(nb, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except (OSError, ValueError) as e:
+        with contextlib.suppress(OSError, ValueError):
+            sys.__stderr__.write(f"[datalit: the executed notebook could not be written: {e}]\n")
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
 
 
 def main(argv: list[str]) -> int:
@@ -246,6 +258,7 @@ def main(argv: list[str]) -> int:
     write_notebook(nb, out_path)
     mark(f"ready {len(cells)}")
 
+    runner_pid = os.getpid()
     for k, cell in enumerate(cells, start=1):
         mark(f"cell-start {k}")
         sink = CellOutputs(budget)
@@ -264,6 +277,11 @@ def main(argv: list[str]) -> int:
                 pass
             sys.stdout, sys.stderr = real_out, real_err
             current[0] = None
+        if os.getpid() != runner_pid:
+            # A process the cell forked (os.fork) came back here: only the runner reports and
+            # runs the next cells, or a fork bomb's children would each write markers and the
+            # executed notebook, and run the rest of the notebook in parallel.
+            os._exit(0)
         error = result.error_before_exec or result.error_in_exec
         for item in sink.items:
             if item["output_type"] == "execute_result":

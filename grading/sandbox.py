@@ -3,19 +3,24 @@
 Candidate code is hostile. The pieces, in order:
 
 1. Trusted preparation (this process): the submitted notebook is read with a size cap, parsed,
-   and reduced to its code cells' sources; a fresh minimal notebook goes into
-   `workdir/submission.ipynb`, the declared inputs are copied in as regular files, and nothing
-   else: outputs must come from this run. The work dir is chowned to the job slot's uid.
+   and reduced to its code cells' sources; a size-limited tmpfs is mounted on the work dir (in
+   a private mount namespace); a fresh minimal notebook goes into `workdir/submission.ipynb`,
+   the declared inputs are copied in as regular files, and nothing else: outputs must come from
+   this run. The work dir is chowned to the job slot's uid.
 2. `runner.py` runs inside the sandbox and executes the cells in one IPython shell, writing
    progress markers to an inherited pipe and the executed notebook after every cell.
 3. bubblewrap (`bwrap`, run as root): new net/pid/ipc/uts/cgroup namespaces, a mount ALLOWLIST
    (system dirs and the Python runtime read-only, the work dir read-write at /work, nothing of the
    repository, the course, solutions or keys), a scrubbed environment, and `setpriv` switching to
    the slot's unprivileged uid with every capability dropped before any candidate code runs.
-4. rlimits (address space, processes, file size, open files, CPU time, no core dumps).
+4. rlimits (address space, processes, file size, open files, CPU time, no core dumps), and a
+   memory cgroup per slot bounding all the run's processes together, where the machine has one.
 5. A trusted monitor enforcing per-cell and total wall-clock timeouts from outside, capping the
    captured output, killing the whole sandbox on timeout and making sure no process of the slot's
    uid survives `execute`.
+6. After the run (no process of it left), the tmpfs's content is copied to the real work dir to
+   a bounded depth, never following a link, and the tmpfs is unmounted: what a notebook stored
+   (a full disk, a million files, a tree too deep to delete) is gone with it.
 
 Job slots and uids: slot `s` runs as uid/gid `SLOT_UID_BASE + s` (64000-64999 for slots 0-999).
 These uids must not belong to any account (Debian leaves 60000-64999 for on-demand system users;
@@ -24,8 +29,8 @@ is killed before and after a run. RLIMIT_NPROC counts processes per uid, which i
 has its own uid.
 
 `sandbox=False` (the user's `--unsafe-no-sandbox`, for local practice) uses the same runner,
-monitor, rlimits and timeouts, but no bwrap/setpriv: the code runs as the current user and can
-read and write whatever that user can.
+monitor, rlimits and timeouts, but no bwrap/setpriv, no tmpfs and no cgroup: the code runs as the
+current user and can read and write whatever that user can.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import ctypes
+import errno
 import functools
 import json
 import logging
@@ -48,6 +55,7 @@ import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,6 +135,16 @@ class Limits:
     of text outputs kept in the executed notebook."""
     cpu_seconds: int | None = None
     """RLIMIT_CPU per process; None means `total_timeout_s + 5`."""
+    max_disk_bytes: int = 512 * 1024**2
+    """Everything the run may store in its work dir (inputs included). Sandboxed, the work dir is
+    a tmpfs of this size, so a notebook cannot fill the grading machine's disk."""
+    max_files: int = 10_000
+    """Files and folders the work dir may hold (the tmpfs's inode count)."""
+
+    def memory_budget(self) -> int:
+        """RAM all processes of one run may hold together (a memory cgroup, where the machine
+        has one): the per-process limit plus the work dir's files, which live in RAM too."""
+        return self.memory_bytes + self.max_disk_bytes
 
     def cpu_limit(self) -> int:
         if self.cpu_seconds is not None:
@@ -143,6 +161,8 @@ class Limits:
             "max_open_files": self.max_open_files,
             "max_stream_bytes": self.max_stream_bytes,
             "cpu_seconds": self.cpu_limit(),
+            "max_disk_bytes": self.max_disk_bytes,
+            "max_files": self.max_files,
         }
         for name, value in numbers.items():
             if not value > 0:
@@ -257,9 +277,16 @@ def _read_regular(path: Path, cap: int, what: str) -> bytes:
         if os.path.islink(path):
             raise _Invalid(f"{what} is a symbolic link, not a file") from None
         raise _Invalid(f"{what} cannot be read ({e.strerror})") from None
+    # fstat before fdopen: opening a folder succeeds with O_RDONLY, and fdopen would then raise
+    # IsADirectoryError instead of our reason.
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        os.close(fd)
+        raise _Invalid(f"{what} is not a regular file")
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise _Invalid(f"{what} is not a regular file")
         data = f.read(cap + 1)
     if len(data) > cap:
         raise _Invalid(f"{what} is larger than {cap // 1024**2} MB")
@@ -268,7 +295,12 @@ def _read_regular(path: Path, cap: int, what: str) -> bytes:
 
 def _code_sources(notebook: Path) -> list[str]:
     """The code cells' sources of the submitted notebook; nothing else of it is trusted."""
-    data = _read_regular(notebook, MAX_NOTEBOOK_BYTES, "the notebook file")
+    try:
+        data = _read_regular(notebook, MAX_NOTEBOOK_BYTES, "file")
+    except _Invalid as e:
+        # _read_regular's reasons start with what was read ("file is a symbolic link"); here
+        # they complete "the submitted notebook ...".
+        raise _Invalid(str(e).removeprefix("file ")) from None
     try:
         text = data.decode("utf-8-sig")  # a BOM is harmless; UTF-16 and others are refused
     except UnicodeDecodeError:
@@ -281,10 +313,18 @@ def _code_sources(notebook: Path) -> list[str]:
         raise _Invalid("is nested too deeply to be a notebook") from None
     except ValueError as e:
         raise _Invalid(f"is not valid JSON ({e.msg} at line {e.lineno})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+    if not isinstance(raw, dict):
         raise _Invalid("is JSON but not a Jupyter notebook (no list of cells)")
     major = raw.get("nbformat")
-    if type(major) is not int or major != 4:
+    if type(major) is int and major != 4:
+        # Before the cells check: a version 3 notebook keeps its cells in "worksheets".
+        raise _Invalid(
+            f"uses notebook format version {major}; only version 4 (Jupyter 4 and later) is "
+            "accepted: open it in JupyterLab and save it again"
+        )
+    if not isinstance(raw.get("cells"), list):
+        raise _Invalid("is JSON but not a Jupyter notebook (no list of cells)")
+    if type(major) is not int:
         raise _Invalid(
             f"uses notebook format version {major!r}; only version 4 (Jupyter 4 and later) "
             "is accepted: open it in JupyterLab and save it again"
@@ -307,6 +347,15 @@ def _code_sources(notebook: Path) -> list[str]:
             source = "".join(source)
         if not isinstance(source, str):
             raise _Invalid(f"has a malformed code cell (cell {i}: source is not text)")
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError as e:
+            # JSON can spell a lone surrogate (\ud800) that no UTF-8 file can hold.
+            raise _Invalid(
+                f"has a code cell (cell {i}) holding a character that is not valid Unicode "
+                f"(U+{ord(source[e.start]):04X}, half of a surrogate pair); remove it and save "
+                "again"
+            ) from None
         sources.append(source.replace("\x00", ""))
     if len(sources) > MAX_CODE_CELLS:
         raise _Invalid(f"has more than {MAX_CODE_CELLS} code cells")
@@ -374,8 +423,9 @@ def _copy_input(source: Path, dest: Path) -> None:
             shutil.copyfileobj(src, out, 1024**2)
 
 
-def _prepare_workdir(workdir: Path, inputs: Mapping[str, Path], sources: list[str]) -> None:
-    # Everything is checked before anything is written.
+def _check_workdir(workdir: Path, inputs: Mapping[str, Path]) -> dict[Path, Path]:
+    """Check the work dir and the inputs before anything is written; create the work dir if
+    needed. Returns {destination: source} of the inputs."""
     copies: dict[Path, Path] = {}
     for relative, source in inputs.items():
         dest = _destination(workdir, relative)
@@ -397,6 +447,11 @@ def _prepare_workdir(workdir: Path, inputs: Mapping[str, Path], sources: list[st
     else:
         workdir.mkdir(parents=True)
     os.chmod(workdir, 0o700)
+    return copies
+
+
+def _fill_workdir(workdir: Path, copies: dict[Path, Path], sources: list[str]) -> None:
+    os.chmod(workdir, 0o700)
     (workdir / PRIVATE_DIR).mkdir(mode=0o700)
     nbformat.write(_fresh_notebook(sources), str(workdir / SUBMISSION))
     for dest, source in copies.items():
@@ -408,6 +463,352 @@ def _chown_tree(root: Path, uid: int) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             os.lchown(os.path.join(dirpath, name), uid, uid)
+
+
+# ----------------------------------------------------------------------------- work space
+
+# The work dir of a sandboxed run is a tmpfs mounted on it for the run: its size and inode
+# count bound what a notebook can store (the host's disk and /tmp are out of its reach), and
+# unmounting frees it at once, whatever the notebook left (a tree thousands of levels deep, a
+# million files, folders without permissions). After the run, and after every process of the
+# run is gone, what the tmpfs holds is copied to the real folder, to a bounded depth, without
+# following anything (symlinks and FIFOs are recreated as such, for the extract stage to refuse
+# with a reason), and the tmpfs is unmounted. The mount happens in a private mount namespace of
+# the grading process (made once per thread), so it is invisible to the rest of the machine and
+# disappears with the process if the grader is killed mid-run.
+
+KEPT_DEPTH = 32
+"""Folder levels below the work dir kept after the run (with the files in them); deeper ones
+are dropped (declared outputs and the executed notebook are a few levels deep)."""
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+_MNT_DETACH = 0x2
+_CLONE_NEWNS = 0x00020000
+_TMPFS_SOURCE = b"datalit-work"
+_private_mounts = threading.local()
+
+
+@functools.cache
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _libc_call(name: str, *args) -> None:
+    libc = _libc()
+    function = getattr(libc, name, None) if libc is not None else None
+    if function is None:
+        raise OSError(errno.ENOSYS, f"{name} is not available")
+    if function(*args) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{name}: {os.strerror(code)}")
+
+
+def _private_mount_namespace() -> bool:
+    """Put the calling thread in a mount namespace of its own (once); False if it cannot be."""
+    if getattr(_private_mounts, "ready", None) is None:
+        try:
+            _libc_call("unshare", _CLONE_NEWNS)
+            # Without this, mounts would still propagate to the host's namespace (shared /).
+            _libc_call("mount", b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)
+            _private_mounts.ready = True
+        except OSError as e:
+            log.warning("no private mount namespace (%s): work dirs are not size-limited", e)
+            _private_mounts.ready = False
+    return _private_mounts.ready
+
+
+class _WorkSpace:
+    """The tmpfs on a sandboxed run's work dir (see above)."""
+
+    def __init__(self, workdir: Path, limits: Limits):
+        self.workdir = workdir
+        self.limits = limits
+        self.mounted = False
+
+    def mount(self) -> None:
+        if not _private_mount_namespace():
+            return
+        options = f"size={self.limits.max_disk_bytes},nr_inodes={self.limits.max_files},mode=0700"
+        _libc_call(
+            "mount",
+            _TMPFS_SOURCE,
+            os.fsencode(self.workdir),
+            b"tmpfs",
+            _MS_NOSUID | _MS_NODEV,
+            options.encode(),
+        )
+        self.mounted = True
+
+    def full(self) -> bool:
+        """True if the run used up the work dir's bytes or files (some of its writes failed)."""
+        if not self.mounted:
+            return False
+        st = os.statvfs(self.workdir)
+        # A few blocks of slack: a write that failed for lack of space can leave some free.
+        return st.f_bavail * st.f_frsize < 64 * 1024 or st.f_favail < 4
+
+    def keep(self) -> None:
+        """Copy the run's files to the real folder and unmount (no process of the run is left)."""
+        if not self.mounted:
+            return
+        kept = self.workdir.with_name(f".{self.workdir.name}.kept-{secrets.token_hex(4)}")
+        try:
+            _copy_tree(self.workdir, kept, self.limits)
+            self.release()
+            self.workdir.rmdir()  # the empty mount point
+            kept.rename(self.workdir)
+        finally:
+            if kept.exists():
+                shutil.rmtree(kept, ignore_errors=True)
+
+    def release(self) -> None:
+        if self.mounted:
+            _libc_call("umount2", os.fsencode(self.workdir), _MNT_DETACH)
+            self.mounted = False
+
+
+class _CopyBudget:
+    """What the copy back may write to the real disk: no more bytes and entries than the tmpfs
+    could hold. Without it, hard links (one inode on the tmpfs, a full copy per name) and
+    sparse files would multiply a small tmpfs into terabytes."""
+
+    def __init__(self, limits: Limits):
+        self.bytes = limits.max_disk_bytes
+        self.entries = limits.max_files
+
+    def entry(self) -> bool:
+        self.entries -= 1
+        return self.entries >= 0
+
+
+def _copy_tree(source: Path, target: Path, limits: Limits) -> None:
+    """Copy `source` to the new folder `target` without following anything (see above)."""
+    target.mkdir(mode=0o700)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    src = os.open(source, flags)
+    dst = os.open(target, flags)
+    try:
+        _copy_folder(src, dst, 1, _CopyBudget(limits))
+    finally:
+        os.close(src)
+        os.close(dst)
+
+
+def _copy_folder(src: int, dst: int, depth: int, budget: _CopyBudget) -> None:
+    # Recursion is bounded by KEPT_DEPTH, and only the descriptors of the current path are open.
+    with os.scandir(src) as it:
+        entries = list(it)
+    for entry in entries:
+        name = entry.name
+        try:
+            mode = os.lstat(name, dir_fd=src).st_mode
+            if stat.S_ISDIR(mode) and depth > KEPT_DEPTH:
+                continue
+            if not budget.entry():
+                log.warning("work dir: more entries than the tmpfs holds; the rest is dropped")
+                return
+            if stat.S_ISDIR(mode):
+                os.mkdir(name, 0o700, dir_fd=dst)
+                flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                sub_src = os.open(name, flags, dir_fd=src)
+                try:
+                    sub_dst = os.open(name, flags, dir_fd=dst)
+                    try:
+                        _copy_folder(sub_src, sub_dst, depth + 1, budget)
+                    finally:
+                        os.close(sub_dst)
+                finally:
+                    os.close(sub_src)
+            elif stat.S_ISREG(mode):
+                _copy_file(name, src, dst, budget)
+            elif stat.S_ISLNK(mode):
+                os.symlink(os.readlink(name, dir_fd=src), name, dir_fd=dst)
+            elif stat.S_ISFIFO(mode):
+                os.mkfifo(name, 0o600, dir_fd=dst)
+            # Sockets and devices are not kept: an output that is one is "not written".
+        except OSError as e:
+            # Root reads everything on the tmpfs; a failure here is unexpected but must not
+            # lose the rest of the run's files.
+            log.warning("work dir entry %r not kept: %s", name, e)
+
+
+def _data_segments(fd: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of the parts of a file that hold data; holes of a sparse file are skipped."""
+    segments, offset = [], 0
+    while offset < size:
+        try:
+            start = os.lseek(fd, offset, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:  # only a hole is left
+                break
+            raise
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        if end <= start:
+            break
+        segments.append((start, end))
+        offset = end
+    return segments
+
+
+def _copy_file(name: str, src: int, dst: int, budget: _CopyBudget) -> None:
+    """Copy one file's data (holes stay holes), or nothing if it does not fit the budget."""
+    fd_in = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src)
+    try:
+        size = os.fstat(fd_in).st_size
+        segments = _data_segments(fd_in, size)
+        data = sum(end - start for start, end in segments)
+        if data > budget.bytes:
+            log.warning("work dir: %r does not fit in what is left of the copy budget", name)
+            return
+        budget.bytes -= data
+        fd_out = os.open(
+            name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+            dir_fd=dst,
+        )
+        try:
+            for start, end in segments:
+                os.lseek(fd_out, start, os.SEEK_SET)  # sendfile writes at the output's position
+                offset = start
+                while offset < end:
+                    sent = os.sendfile(fd_out, fd_in, offset, min(end - offset, 1 << 30))
+                    if sent == 0:
+                        break
+                    offset += sent
+            os.ftruncate(fd_out, size)
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
+
+
+# ----------------------------------------------------------------------------- memory cgroup
+
+# RLIMIT_AS bounds each process, but a notebook may run max_processes of them: together they
+# could hold max_processes × memory_bytes. Where the machine has a memory cgroup controller
+# (cgroup v2, or v1's memory hierarchy) that root can write, every run gets the slot's own
+# cgroup, limited to `Limits.memory_budget()` (its tmpfs files are charged to it too); its
+# OOM counter then also tells a run killed for memory from one killed otherwise. Without one,
+# the run is bounded per process only (a warning is logged once).
+
+CGROUP_GROUP = "datalit"
+"""The folder of the slots' cgroups in the cgroup hierarchy."""
+
+
+@dataclass(frozen=True)
+class _Cgroup:
+    path: Path
+    version: int
+
+    @property
+    def procs(self) -> Path:
+        return self.path / "cgroup.procs"
+
+    def oom_kills(self) -> int | None:
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        try:
+            for line in (self.path / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
+def _cgroup_mounts() -> tuple[Path | None, Path | None]:
+    """(cgroup2 mount point, cgroup v1 memory mount point) from the mount table."""
+    v2 = v1 = None
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                before, _, after = line.partition(" - ")
+                fields, tail = before.split(), after.split()
+                if len(fields) < 5 or len(tail) < 3:
+                    continue
+                if tail[0] == "cgroup2" and v2 is None:
+                    v2 = Path(fields[4])
+                elif tail[0] == "cgroup" and "memory" in tail[2].split(",") and v1 is None:
+                    v1 = Path(fields[4])
+    except OSError:
+        pass
+    return v2, v1
+
+
+def _own_v1_memory_cgroup() -> str:
+    """This process's cgroup in the v1 memory hierarchy, relative ("" for the root)."""
+    try:
+        with open("/proc/self/cgroup", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                if "memory" in controllers.split(","):
+                    return path.lstrip("/")
+    except (OSError, ValueError):
+        pass
+    return ""
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _make_cgroup(slot: int, limit: int) -> _Cgroup | None:
+    v2, v1 = _cgroup_mounts()
+    if v2 is not None:
+        try:
+            if "memory" in (v2 / "cgroup.controllers").read_text().split():
+                group = v2 / CGROUP_GROUP
+                _write(v2 / "cgroup.subtree_control", "+memory")
+                group.mkdir(exist_ok=True)
+                _write(group / "cgroup.subtree_control", "+memory")
+                path = group / f"slot-{slot}"
+                path.mkdir(exist_ok=True)
+                _write(path / "memory.max", str(limit))
+                with contextlib.suppress(OSError):
+                    _write(path / "memory.swap.max", "0")
+                with contextlib.suppress(OSError):
+                    _write(path / "memory.oom.group", "1")  # an OOM kills the whole run
+                return _Cgroup(path, 2)
+        except OSError as e:
+            log.debug("cgroup v2 memory controller unusable: %s", e)
+    if v1 is not None:
+        try:
+            # Under the grader's own memory cgroup, so that a container's limit still counts it.
+            path = v1 / _own_v1_memory_cgroup() / CGROUP_GROUP / f"slot-{slot}"
+            path.mkdir(parents=True, exist_ok=True)
+            _write(path / "memory.limit_in_bytes", str(limit))
+            if (path / "memory.memsw.limit_in_bytes").exists():
+                with contextlib.suppress(OSError):
+                    _write(path / "memory.memsw.limit_in_bytes", str(limit))
+            return _Cgroup(path, 1)
+        except OSError as e:
+            log.debug("cgroup v1 memory controller unusable: %s", e)
+    return None
+
+
+def memory_cgroup_available() -> bool:
+    """True if sandboxed runs get a memory cgroup on this machine (checked by making one)."""
+    probe = _make_cgroup(MAX_SLOTS, Limits().memory_budget())
+    if probe is None:
+        return False
+    probe.remove()
+    return True
+
+
+@functools.cache
+def _warn_no_cgroup() -> None:
+    log.warning(
+        "no writable memory cgroup: a run's processes are limited one by one (RLIMIT_AS), not "
+        "together; see docs/security.md"
+    )
 
 
 # ----------------------------------------------------------------------------- processes
@@ -536,10 +937,15 @@ def _rlimits(limits: Limits, nproc: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _preexec(rlimits):
+def _preexec(rlimits, cgroup_fd: int | None = None):
     # Runs in the child between fork and exec. It only calls setrlimit with precomputed values
-    # (no imports, no locks), which keeps preexec_fn's usual hazard in threaded parents away.
+    # and writes to an already open descriptor (no imports, no locks), which keeps preexec_fn's
+    # usual hazard in threaded parents away.
     def apply():
+        if cgroup_fd is not None:
+            # "0" moves the writing process: bwrap and everything it starts are in the cgroup
+            # before any of them exists.
+            os.write(cgroup_fd, b"0")
         for res, soft, hard in rlimits:
             resource.setrlimit(res, (soft, hard))
 
@@ -859,16 +1265,20 @@ class _Progress:
             self.done_at = now
         elif k is None or not 1 <= k <= self.cells_total:
             return
+        # The runner's sequence is strict (cell k starts after cell k-1 ended ok, and ends
+        # before cell k+1 starts); markers out of sequence are forgeries and are ignored, so a
+        # notebook can at most misreport the cell it is running.
         elif kind == b"exit":
-            self.exited_after = k
+            if k == self.completed and self.running is None:
+                self.exited_after = k
         elif kind == b"cell-start":
-            self.running, self.started_at, self.last_started = k, now, k
-        elif kind == b"cell-end":
-            if self.running == k:
-                self.running, self.started_at = None, None
-            if m.group(3) == b"ok" and k == self.completed + 1 and self.error is None:
+            if self.running is None and self.error is None and k == self.completed + 1:
+                self.running, self.started_at, self.last_started = k, now, k
+        elif kind == b"cell-end" and self.running == k:
+            self.running, self.started_at = None, None
+            if m.group(3) == b"ok":
                 self.completed = k
-            elif m.group(3) == b"error" and self.error is None:
+            elif m.group(3) == b"error":
                 self.error = (k, (m.group(4) or b"Exception").decode("ascii"))
 
 
@@ -1144,14 +1554,12 @@ def _write_executed(
     Called only after every process of the run is gone, so nothing can race these checks.
     """
     private = workdir / PRIVATE_DIR
-    if private.is_symlink() or not private.is_dir():
-        with contextlib.suppress(OSError):
-            private.unlink()
-        private.mkdir(mode=0o700)
     path = private / EXECUTED
     ran = max(progress.completed, failed_cell or 0)
     cap = 8 * limits.max_stream_bytes + 2 * MAX_IMAGE_BYTES + 2 * MAX_NOTEBOOK_BYTES
     try:
+        if private.is_symlink() or not private.is_dir():
+            raise _Invalid("the private folder was replaced")
         raw = json.loads(_read_regular(path, cap, "the executed notebook"))
         raw_cells = (
             raw["cells"] if isinstance(raw, dict) and isinstance(raw.get("cells"), list) else []
@@ -1168,14 +1576,32 @@ def _write_executed(
             outputs.append([])
         counts.append(k if k <= ran else None)
     nb = _fresh_notebook(sources, outputs, counts)
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    # The notebook may have replaced the folder or the file by anything (a symlink, a FIFO, a
+    # folder): start from a new folder that only this function writes to.
+    _remove(private)
+    private.mkdir(mode=0o700)
     tmp = private / f".{EXECUTED}.{secrets.token_hex(4)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         nbformat.write(nb, f)
     os.replace(tmp, path)
     return path
+
+
+def _remove(path: Path) -> None:
+    """Delete `path` (file, link or folder tree) without following links; a tree the candidate
+    made unremovable (unsafe mode, as another user) is moved aside instead."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    if os.path.lexists(path):
+        path.rename(path.with_name(f"{path.name}.stale-{secrets.token_hex(4)}"))
 
 
 # ----------------------------------------------------------------------------- execute
@@ -1241,13 +1667,36 @@ def execute(
         sources = _code_sources(Path(notebook))
     except _Invalid as e:
         return result("invalid_notebook", f"the submitted notebook {e}")
-    _prepare_workdir(workdir, inputs, sources)
-    run = _launch(workdir, uid, limits, len(sources), sandbox)
+    copies = _check_workdir(workdir, inputs)
+    space = _WorkSpace(workdir, limits)
+    try:
+        if sandbox:
+            space.mount()
+        try:
+            _fill_workdir(workdir, copies, sources)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise InvalidArgument(
+                    f"the inputs do not fit in the work dir's {_fmt_bytes(limits.max_disk_bytes)} "
+                    f"and {limits.max_files} files (Limits.max_disk_bytes, max_files)"
+                ) from None
+            raise
+        run = _launch(workdir, uid, limits, len(sources), sandbox)
+        # _launch returns once no process of the run is left: the work dir is final.
+        disk_full = space.full()
+        space.keep()
+    finally:
+        space.release()
     if isinstance(run, str):
         return result("sandbox_error", run, cells_total=len(sources))
     if not sandbox:
         shutil.rmtree(workdir / PRIVATE_DIR / "tmp", ignore_errors=True)
     status, reason, failed = _outcome(run.run, limits, len(sources), sandbox, run.oom)
+    if disk_full:
+        reason += (
+            f"; the notebook filled its work dir (at most {_fmt_bytes(limits.max_disk_bytes)} "
+            f"in {limits.max_files} files and folders), so some of its writes failed"
+        )
     executed = None
     if run.run.progress.ready:
         executed = _write_executed(workdir, sources, run.run.progress, failed, limits)
@@ -1319,7 +1768,15 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
             if os.geteuid() != 0:
                 # RLIMIT_NPROC counts every process of the user, not just this run's.
                 nproc += _tasks_of_uid(os.getuid())
-        oom_before = _oom_kills()
+        cgroup = _make_cgroup(uid - SLOT_UID_BASE, limits.memory_budget()) if sandbox else None
+        if sandbox and cgroup is None:
+            _warn_no_cgroup()
+        if cgroup is not None:
+            cgroup_fd = os.open(cgroup.procs, os.O_WRONLY | os.O_CLOEXEC)
+            fds_to_close.append(cgroup_fd)
+        else:
+            cgroup_fd = None
+        oom_before = cgroup.oom_kills() if cgroup is not None else _oom_kills()
         try:
             proc = subprocess.Popen(
                 argv,
@@ -1330,10 +1787,10 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
                 cwd=cwd,
                 env=env,
                 start_new_session=True,
-                preexec_fn=_preexec(_rlimits(limits, nproc)),
+                preexec_fn=_preexec(_rlimits(limits, nproc), cgroup_fd),
             )
-        except OSError as e:
-            return f"the grader could not start the sandbox ({e.strerror})"
+        except (OSError, subprocess.SubprocessError) as e:
+            return f"the grader could not start the sandbox ({getattr(e, 'strerror', None) or e})"
         for fd in fds_to_close[1:]:
             os.close(fd)
         fds_to_close = [marker_r]
@@ -1363,8 +1820,10 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
         if sandbox and run_leftovers:
             # Should not happen (the pid namespace dies with bwrap); worth knowing if it does.
             log.warning("killed %d leftover process(es) of uid %d", run_leftovers, uid)
-        oom_after = _oom_kills()
+        oom_after = cgroup.oom_kills() if cgroup is not None else _oom_kills()
         oom = oom_before is not None and oom_after is not None and oom_after > oom_before
+        if cgroup is not None:
+            cgroup.remove()
         return _Launched(run, oom)
     finally:
         for fd in fds_to_close:

@@ -8,7 +8,8 @@ view shows.
 
 Part kinds:
 
-- ``suite``: the points of the passed expectations of that part (suite.json meta).
+- ``suite``: the points of the passed expectations of that part (suite.json meta); on a table
+  without rows, checks of each row's values pass vacuously and earn nothing.
 - ``ids``: F1 of the flagged ids against the key, times the part's points. Ids are compared as
   stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
   once however often it is listed.
@@ -42,6 +43,14 @@ from datalit.exercise import Exercise, Part
 # Absorbs float representation error at the tolerance boundary (e.g. 0.5% of 200.0), so that a
 # value exactly at the tolerance counts, as documented.
 BOUNDARY_SLACK = 1e-9
+ROW_CHECKS = (
+    "expect_column_values_",
+    "expect_column_pair_values_",
+    "expect_multicolumn_",
+    "expect_compound_columns_",
+    "expect_select_column_values_",
+)
+"""GX expectations that test each row (map expectations): they pass on a table without rows."""
 _MISSING = object()
 """Marks an expected entry the candidate's answer does not have."""
 
@@ -85,7 +94,8 @@ def score(
             parts.append(_not_usable(part, output))
             continue
         if part.kind == "suite":
-            parts.append(_suite_part(part, validation))
+            rows = len(output.table) if output.table is not None else None
+            parts.append(_suite_part(part, validation, rows))
         else:
             # Reasons name the file as the candidate wrote it, e.g. "flags.json has no key …".
             where = PurePosixPath(exercise.output(part.output).path).name
@@ -116,15 +126,24 @@ def _not_usable(part: Part, output: OutputFile | None) -> PartScore:
 # --- suite ------------------------------------------------------------------------------------
 
 
-def _suite_part(part: Part, validation: Validation) -> PartScore:
+def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> PartScore:
     if validation.skipped_reason:
         return _part(part, 0.0, UNREADABLE, validation.skipped_reason)
     mine = [r for r in validation.results if r.part == part.id]
     passed = [r for r in mine if r.success]
-    points = min(round(sum(r.points for r in passed), 2), part.points)
+    # A check of a column's values passes on a table without rows (no value breaks it), but it
+    # proved nothing: it earns no points, or a header line alone would earn most of a part.
+    vacuous = [r for r in passed if rows == 0 and r.type.startswith(ROW_CHECKS)]
+    earning = [r for r in passed if r not in vacuous]
+    points = min(round(sum(r.points for r in earning), 2), part.points)
     public = [r for r in mine if r.public]
     public_failed = [r for r in public if not r.success]
     lines = [f"{len(public) - len(public_failed)} of {len(public)} public checks passed."]
+    if vacuous:
+        lines.append(
+            "The table has no rows: the checks of its values found nothing wrong because they "
+            "found nothing at all, and earn no points."
+        )
     for r in public_failed:
         lines.append(f"- {r.feedback}" + (f" ({r.error})" if r.error else ""))
     return _part(
@@ -133,6 +152,7 @@ def _suite_part(part: Part, validation: Validation) -> PartScore:
         SCORED,
         "\n".join(lines),
         passed=[r.id for r in passed],
+        vacuous=[r.id for r in vacuous],
         failed=[
             {"id": r.id, "type": r.type, "public": r.public, "points": r.points, "error": r.error}
             for r in mine
