@@ -531,14 +531,18 @@ class _WorkSpace:
         if not _private_mount_namespace():
             return
         options = f"size={self.limits.max_disk_bytes},nr_inodes={self.limits.max_files},mode=0700"
-        _libc_call(
-            "mount",
-            _TMPFS_SOURCE,
-            os.fsencode(self.workdir),
-            b"tmpfs",
-            _MS_NOSUID | _MS_NODEV,
-            options.encode(),
-        )
+        try:
+            _libc_call(
+                "mount",
+                _TMPFS_SOURCE,
+                os.fsencode(self.workdir),
+                b"tmpfs",
+                _MS_NOSUID | _MS_NODEV,
+                options.encode(),
+            )
+        except OSError as e:
+            # A set-up problem of the machine, the same for every submission: stop the batch.
+            raise SandboxUnavailable(f"the work dir's tmpfs cannot be mounted ({e})") from None
         self.mounted = True
 
     def full(self) -> bool:

@@ -1,0 +1,12 @@
+# ruff: noqa
+# fmt: off
+# hostile: (ordinary mistake) rows missing their last fields (which pandas would silently read
+#   as NaN), and flags.json nested a million levels deep
+# base: reference
+# insert: end
+# %%
+lines = orders_clean.to_csv(index=False).splitlines()
+lines[3] = ",".join(lines[3].split(",")[:-1])
+lines[7] = ",".join(lines[7].split(",")[:-3])
+(OUTPUTS / "orders_clean.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+(OUTPUTS / "flags.json").write_text("[" * 10**6 + "]" * 10**6)

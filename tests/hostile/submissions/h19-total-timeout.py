@@ -1,0 +1,21 @@
+# ruff: noqa
+# fmt: off
+# hostile: stays under the per-cell limit but sleeps past the total one, in a subprocess
+# base: reference
+# insert: before:revenue
+# %%
+import subprocess
+
+subprocess.run(["sleep", "4"])
+# %%
+subprocess.run(["sleep", "4"])
+# %%
+subprocess.run(["sleep", "4"])
+# %%
+subprocess.run(["sleep", "4"])
+# %%
+subprocess.run(["sleep", "4"])
+# %%
+subprocess.run(["sleep", "4"])
+# %%
+subprocess.run(["sleep", "4"])

@@ -1,0 +1,53 @@
+"""Less work must not score more: a cleaned table with its header and no rows passes every check
+of a row's values vacuously; those checks earn it nothing (real extract, GX and score)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datalit.grading.extract import extract
+from datalit.grading.score import score
+from datalit.grading.validate import validate
+
+from datalit.exercise import load_exercise
+
+EXERCISE = load_exercise("orders-cleanup")
+COLUMNS = (
+    "order_id,customer_id,product_id,quantity,unit_price,currency,ordered_at,delivered_at,status"
+)
+PARAMETERS = {"clean_order_rows": 2, "customer_ids": ["C000001"]}
+ANSWERS = {
+    "orphan_order_ids": [],
+    "duplicate_order_ids": [],
+    "duplicate_customer_ids": [],
+    "revenue_eur_by_country": {"FR": 1.0},
+}
+
+
+def _clean_orders_part(tmp_path: Path, csv_text: str):
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "orders_clean.csv").write_text(csv_text, encoding="utf-8")
+    extracted = extract(EXERCISE, tmp_path)
+    validation = validate(EXERCISE, extracted, parameters=PARAMETERS)
+    scored = score(EXERCISE, extracted, validation, answers=ANSWERS)
+    return next(p for p in scored.parts if p.id == "clean_orders"), validation
+
+
+def test_a_header_without_rows_earns_only_the_column_check(tmp_path):
+    part, validation = _clean_orders_part(tmp_path, COLUMNS + "\n")
+    passed = {r.type for r in validation.results if r.success}
+    assert "expect_column_values_to_be_unique" in passed, "GX passes it vacuously"
+    columns_check = next(
+        r.points for r in validation.results if r.type == "expect_table_columns_to_match_set"
+    )
+    assert part.points == columns_check
+    assert "The table has no rows" in part.feedback
+    assert part.details["vacuous"]
+
+
+def test_a_table_with_rows_keeps_its_points(tmp_path):
+    row = "100001,C000001,P001,1,9.5,EUR,2024-01-01 10:00:00,,delivered\n"
+    other = "100002,C000001,P001,2,9.5,EUR,2024-01-02 10:00:00,,shipped\n"
+    part, _ = _clean_orders_part(tmp_path, COLUMNS + "\n" + row + other)
+    assert part.points == part.max_points
+    assert not part.details["vacuous"]
