@@ -73,6 +73,7 @@ SLOT_UID_BASE = 64000
 MAX_SLOTS = 1000
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_CODE_CELLS = 5000
+MAX_CELLS = 20_000
 RUNNER = Path(__file__).with_name("runner.py")
 
 # Paths inside the sandbox.
@@ -311,8 +312,10 @@ def _code_sources(notebook: Path) -> list[str]:
         raw = json.loads(text)
     except RecursionError:
         raise _Invalid("is nested too deeply to be a notebook") from None
-    except ValueError as e:
+    except json.JSONDecodeError as e:
         raise _Invalid(f"is not valid JSON ({e.msg} at line {e.lineno})") from None
+    except ValueError as e:  # e.g. an integer literal with thousands of digits
+        raise _Invalid(f"is not a notebook Python can read ({str(e)[:120]})") from None
     if not isinstance(raw, dict):
         raise _Invalid("is JSON but not a Jupyter notebook (no list of cells)")
     major = raw.get("nbformat")
@@ -324,6 +327,12 @@ def _code_sources(notebook: Path) -> list[str]:
         )
     if not isinstance(raw.get("cells"), list):
         raise _Invalid("is JSON but not a Jupyter notebook (no list of cells)")
+    # Counted before nbformat converts every cell (slow for 10^5 of them).
+    code_cells = sum(isinstance(c, dict) and c.get("cell_type") == "code" for c in raw["cells"])
+    if code_cells > MAX_CODE_CELLS:
+        raise _Invalid(f"has more than {MAX_CODE_CELLS} code cells")
+    if len(raw["cells"]) > MAX_CELLS:
+        raise _Invalid(f"has more than {MAX_CELLS} cells")
     if type(major) is not int:
         raise _Invalid(
             f"uses notebook format version {major!r}; only version 4 (Jupyter 4 and later) "
