@@ -262,6 +262,8 @@ def print_grades(ex, course: Path, summary) -> None:
     console.print(table)
     if summary.skipped:
         console.print(f"unchanged, not regraded: {', '.join(summary.skipped)} (use --regrade)")
+    if getattr(summary, "elsewhere", ()):
+        console.print(f"graded meanwhile by another grader run: {', '.join(summary.elsewhere)}")
     if any(r.unsafe_no_sandbox for r in summary.graded):
         console.print("[bold red]warning:[/] graded WITHOUT the sandbox (--unsafe-no-sandbox)")
     console.print(f"candidate reports: {course}/feedback/<candidate>/{ex.slug}/report.html")

@@ -341,7 +341,6 @@ def grade_one(job: Job) -> GradeResult:
         )
     if os.environ.get(TEST_CRASH_ENV) == job.candidate:
         os.kill(os.getpid(), signal.SIGKILL)
-    truth = json.loads(job.answers_file.read_text(encoding="utf-8"))
     limits = Limits(
         memory_bytes=exercise.limits.memory_mb * 1024**2,
         cell_timeout_s=exercise.limits.cell_timeout_s,
@@ -369,6 +368,10 @@ def grade_one(job: Job) -> GradeResult:
                     score=_zero_score(exercise, UNREADABLE, execution.reason),
                     duration_s=time.perf_counter() - start,
                 )
+            # The key is read only now: while candidate code ran, it was nowhere but on disk,
+            # outside the sandbox.
+            stage = "answer key"
+            truth = json.loads(job.answers_file.read_text(encoding="utf-8"))
             stage = "extract"
             extracted = extract(exercise, workdir)
             stage = "validate"
