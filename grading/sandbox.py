@@ -732,8 +732,18 @@ class _Cgroup:
         return None
 
     def remove(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.rmdir()
+        # Killed processes leave the cgroup a moment after they are gone from /proc: retry.
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError as e:
+                if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                    return  # reused by the slot's next run (its limit is set again)
+                time.sleep(0.02)
 
 
 def _cgroup_mounts() -> tuple[Path | None, Path | None]:

@@ -49,14 +49,11 @@ for folder in ("/tmp", "/dev/shm"):
 import os
 
 made = 0
-started = time.monotonic()
 os.makedirs("many", exist_ok=True)
 try:
     for n in range(1_000_000):
         open(f"many/{n}", "w").close()
         made += 1
-        if made % 5000 == 0 and time.monotonic() - started > 3:
-            break
 except OSError as e:
     print("file creation stopped:", type(e).__name__, e.errno)
 print("FILES_CREATED", made)

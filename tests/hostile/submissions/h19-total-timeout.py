@@ -6,16 +6,18 @@
 # %%
 import subprocess
 
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
 # %%
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
 # %%
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
 # %%
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
 # %%
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
 # %%
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
 # %%
-subprocess.run(["sleep", "4"])
+subprocess.run(["sleep", "3"])
+# %%
+subprocess.run(["sleep", "3"])

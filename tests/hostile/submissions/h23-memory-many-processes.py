@@ -26,9 +26,9 @@ for i in range(4):
     children.append((i, pid))
 print("children started")
 # %%
-time.sleep(4)
+time.sleep(3)
 # %%
-time.sleep(4)
+time.sleep(3)
 # %%
 holding, killed, other = 0, 0, []
 for i, pid in children:
