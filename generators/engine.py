@@ -57,7 +57,8 @@ def plant_all(
     for number, plant in enumerate(plants, start=1):
         anomaly = get_anomaly(plant.anomaly)
         result = anomaly(current, rng=rng, **plant.args)
-        step = result.key.copy()
+        step = result.key.copy(deep=False)
+        step_rows = step["row"].to_numpy().copy()
         for name, df in result.tables.items():
             labels = df.index.to_numpy()
             provisional = labels < 0
@@ -66,10 +67,11 @@ def plant_all(
                 labels = labels.copy()
                 labels[provisional] = next_id[name] - 1 - labels[provisional]
                 df = df.set_axis(pd.Index(labels, copy=False), axis=0)
-                in_table = ((step["table"] == name) & (step["row"] < 0)).to_numpy()
-                step.loc[in_table, "row"] = next_id[name] - 1 - step.loc[in_table, "row"]
+                in_table = (step["table"] == name).to_numpy() & (step_rows < 0)
+                step_rows[in_table] = next_id[name] - 1 - step_rows[in_table]
                 next_id[name] += int(provisional.sum())
             current[name] = df
+        step["row"] = step_rows
         step["anomaly_id"] = f"p{number:02d}"
         step["anomaly"] = anomaly.name
         key = K.compose(key, step)

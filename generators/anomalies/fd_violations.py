@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 from datalit.errors import InvalidArgument
@@ -51,7 +51,7 @@ def fd_violations(tables, *, rng, table, column, determinant, fraction=0.02) -> 
         df, fraction, rng, table=table, eligible=later, what=f"whose {determinant!r} repeats"
     )
     # Positions among the present rows, where codes and groups are indexed.
-    at = np.searchsorted(where, positions(df, rows))
+    at = np.searchsorted(where, row_positions(df, rows))
     current = codes[at]
     reference = codes[first[groups[at]]]
     # A value drawn uniformly from the column's values other than the row's own and its

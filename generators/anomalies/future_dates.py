@@ -6,7 +6,7 @@ import calendar
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import datetime_cells, datetimes
 
@@ -88,7 +88,7 @@ def future_dates(tables, *, rng, table, column, fraction=0.02) -> Planted:
         eligible=eligible,
         what=f"with a date in {column!r} that a year typo moves past the data's end",
     )
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     chosen_year = year[pos]
     # A random one of each row's typos that lands past the end.
     scores = np.where(valid[chosen_year], rng.random((len(rows), TYPOS.shape[1])), -1.0)

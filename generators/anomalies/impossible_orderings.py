@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import datetime_cells, datetimes
 
@@ -53,7 +53,7 @@ def impossible_orderings(tables, *, rng, table, column, earlier_column, fraction
         eligible=eligible,
         what=f"with {earlier_column!r} and {column!r} both set and in order",
     )
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     gap = rng.integers(HOUR, 30 * DAY, len(rows)).astype("timedelta64[s]")
     moved = pd.DatetimeIndex(early_s[pos] - gap)
     values = datetime_cells(moved, df[column])

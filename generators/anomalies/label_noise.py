@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 from datalit.errors import InvalidArgument
@@ -51,7 +51,7 @@ def label_noise(tables, *, rng, table, column, fraction=0.05) -> Planted:
     )
     code_of = np.full(len(df), -1, dtype=np.int64)
     code_of[present] = codes
-    current = code_of[positions(df, rows)]
+    current = code_of[row_positions(df, rows)]
     # Adding 1..m-1 modulo m lands on every other label with equal chance, never on its own.
     flipped = (current + rng.integers(1, len(labels), len(rows))) % len(labels)
     out, key = replace_cells(

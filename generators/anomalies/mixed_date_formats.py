@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import datetimes
 
@@ -71,7 +71,7 @@ def mixed_date_formats(tables, *, rng, table, column, fraction=0.1) -> Planted:
         eligible=(wall.notna() & year.between(1000, 9999)).to_numpy(),
         what=f"with a date in {column!r}",
     )
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     wall_at = pd.DatetimeIndex(wall.iloc[pos])
     utc_at = pd.DatetimeIndex(utc.iloc[pos])
     which = rng.integers(0, len(FORMATS), len(rows))

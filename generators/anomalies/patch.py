@@ -56,7 +56,7 @@ def _is_missing(values: Sequence) -> bool:
     return all(v is None or (isinstance(v, float) and np.isnan(v)) for v in values)
 
 
-def positions(df: pd.DataFrame, rows: pd.Index) -> np.ndarray:
+def row_positions(df: pd.DataFrame, rows: pd.Index) -> np.ndarray:
     """The positions in `df` of the row identities `rows` (-1 for one not in `df`)."""
     index = df.index
     labels = index.to_numpy()
@@ -122,7 +122,7 @@ def replace_cells(
     """
     values = list(values)
     col = df[column]
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     before = col.iloc[pos]
     if (
         is_text(col)
@@ -187,7 +187,7 @@ def copy_rows(
     order[copy_at] = 0
     np.cumsum(order, out=order)
     order -= 1
-    order[copy_at] = positions(df, sources)
+    order[copy_at] = row_positions(df, sources)
     if isinstance(df.index, pd.RangeIndex) and df.index.equals(pd.RangeIndex(n)):
         index = order.copy()  # a clean table: an original row's identity is its position
     else:
@@ -208,6 +208,6 @@ def remove_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop `rows`; return the new table and the ``row_removed`` key rows."""
     keep = np.ones(len(df), dtype=bool)
-    keep[positions(df, rows)] = False
+    keep[row_positions(df, rows)] = False
     # Positional selection: several times faster than drop() on a million-row table.
     return df.iloc[np.flatnonzero(keep)], K.rows_removed(table, list(rows))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 
@@ -41,7 +41,7 @@ def plausible_wrong_value(tables, *, rng, table, column, fraction=0.02) -> Plant
     )
     # Draw from the column's distribution without the current value: a point on the counts'
     # number line with the current value's stretch cut out, then mapped back onto it.
-    current = codes[positions(df, rows)]
+    current = codes[row_positions(df, rows)]
     cumulative = np.cumsum(counts)
     start = cumulative[current] - counts[current]
     point = rng.integers(0, counts.sum() - counts[current])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import numbers
 from datalit.generators.text import text_list
@@ -43,7 +43,7 @@ def scale_error(tables, *, rng, table, column, fraction=0.02, factor=1000) -> Pl
         eligible=eligible,
         what=f"with a non-zero number in {column!r}",
     )
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     if kind == "int" and float(factor).is_integer():
         values = [int(v) * int(factor) for v in col.iloc[pos]]
     else:

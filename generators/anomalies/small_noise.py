@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import decimals, number_cells, numbers
 
@@ -42,7 +42,7 @@ def small_noise(tables, *, rng, table, column, fraction=0.05) -> Planted:
         eligible=eligible,
         what=f"with a number in {column!r} large enough to change by 5 %",
     )
-    before = x[positions(df, rows)]
+    before = x[row_positions(df, rows)]
     share = rng.uniform(MIN_JITTER, MAX_JITTER, len(rows))
     sign = rng.choice([-1.0, 1.0], len(rows))
     if places is None:

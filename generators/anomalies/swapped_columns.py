@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pyarrow.compute as pc
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.text import text_list, to_text
 
@@ -41,7 +41,7 @@ def swapped_columns(tables, *, rng, table, columns, fraction=0.02) -> Planted:
         eligible=eligible,
         what=f"where {first!r} and {second!r} are both set and differ",
     )
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     if a.dtype == b.dtype:
         to_first, to_second = list(b.iloc[pos]), list(a.iloc[pos])
     else:

@@ -7,7 +7,7 @@ import zoneinfo
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 from datalit.errors import InvalidArgument
@@ -83,7 +83,7 @@ def timezone_mixup(tables, *, rng, table, column, tz_column, fraction=0.02) -> P
         eligible=offsets != 0,
         what=f"with a time in {column!r} and a zone in {tz_column!r} away from UTC",
     )
-    pos = positions(df, rows)
+    pos = row_positions(df, rows)
     shift = offsets[pos]
     before = col.to_numpy(dtype="datetime64[s]")[pos]
     values = (before + shift.astype("timedelta64[s]")).astype(col.dtype)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -94,10 +94,10 @@ def _categories(values: list[str]) -> tuple[list[str], np.ndarray]:
 
 def _customers(
     src: Seeded, n: int
-) -> tuple[Future[tuple[pd.DataFrame, pd.CategoricalDtype]], np.ndarray, np.ndarray]:
-    """The customers: the table and their ids as a categorical dtype (for foreign keys), both
-    in a Future (see below); each customer's country code (index into COUNTRY_WEIGHTS) and
-    signup time."""
+) -> tuple[np.ndarray, np.ndarray, Callable[[], tuple[pd.DataFrame, pd.CategoricalDtype]]]:
+    """Draw the customers: each customer's country code (index into COUNTRY_WEIGHTS) and signup
+    time, and a function that builds their table and their ids as a categorical dtype (for
+    foreign keys) from the draws. It uses no randomness, so it may run on any thread."""
     rng = src.rng
     isos = list(vocab.COUNTRY_WEIGHTS)
     weights = np.array(list(vocab.COUNTRY_WEIGHTS.values()))
@@ -175,9 +175,7 @@ def _customers(
         )
         return frame, pd.CategoricalDtype(pd.Index(ids))
 
-    # Everything random is drawn: the text columns are only assembled from the codes above, on a
-    # worker thread while the caller draws the orders (see `parallel`).
-    return in_background(table), country, signup
+    return country, signup, table
 
 
 def _email_parts(names: list[str]) -> list[str]:
@@ -187,8 +185,7 @@ def _email_parts(names: list[str]) -> list[str]:
     return pc.replace_substring_regex(folded, r"[^a-z0-9.@\-]", "").to_pylist()
 
 
-def _products(src: Seeded, n: int) -> pd.DataFrame:
-    rng = src.rng
+def _products(rng: np.random.Generator, n: int) -> pd.DataFrame:
     cats = list(vocab.PRODUCT_CATEGORIES)
     cat = rng.integers(0, len(cats), n, dtype=np.int8)
     adjectives = vocab.PRODUCT_ADJECTIVES
@@ -243,54 +240,67 @@ def orders(src: Seeded, *, rows: int) -> Built:
     # costs more in fresh memory than in arithmetic.
     rng = src.rng
     n_customers, n_products = _sizes(rows)
-    customers_table, customer_country, signup = _customers(src, n_customers)
-    products = _products(src, n_products)
+    # Customers and products come from random streams of their own, spawned from the run's
+    # rng (so a seed still gives the same tables): they are drawn and built on worker threads
+    # while the orders are drawn here.
+    customer_rng, product_rng = rng.spawn(2)
+    customer_src = Seeded(seed=src.seed, rng=customer_rng, faker=src.faker)
+    customers_drawn = in_background(lambda: _customers(customer_src, n_customers))
+    products_task = in_background(lambda: _products(product_rng, n_products))
 
     # Some customers order much more than others (a Zipf-like long tail).
     weights = rng.pareto(1.5, n_customers) + 0.05
     cust = weighted_codes(weights, rows, rng)
     # int16 holds every product code: the catalogue has at most 5000 products (`_sizes`).
     prod = rng.integers(0, n_products, rows, dtype=np.int16)
+    # An order waits an exponential number of seconds plus one hour to one day after signup
+    # (clipped so it fits int32; the time left after signup is shorter anyway) and comes up to
+    # 30 days before the data's end. Offsets from signup fit int32: signups are under three
+    # years before the end.
+    wait = rng.standard_exponential(rows, dtype=np.float32)
+    wait *= 120 * DAY
+    np.minimum(wait, 3 * 365 * DAY, out=wait)
+    offset = rng.integers(3600, DAY, rows, dtype=np.int32)
+    np.add(offset, wait, out=offset, casting="unsafe")
+    del wait
+    before_end = rng.integers(0, 30 * DAY, rows, dtype=np.int32)
+    statuses = list(vocab.ORDER_STATUSES)
+    status = weighted_codes(np.array(list(vocab.ORDER_STATUSES.values())), rows, rng, dtype=np.int8)
+    delivery = rng.integers(DAY, 9 * DAY, rows, dtype=np.int32)
+    quantity = weighted_codes(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
+    quantity += 1
+
+    customer_country, signup, customer_table = customers_drawn.result()
+    # The customers' text columns take a while: built while the orders' columns are.
+    customers_task = in_background(customer_table)
+    products = products_task.result()
     currencies, currency_of_country = _categories(
         [vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS]
     )
     currency = currency_of_country.astype(np.int8)[customer_country][cust]
-    # Prices in local currency, for every product in every currency, then one lookup per order.
+    # Prices in local currency, for every product in every currency, then one lookup per order
+    # (on a worker thread while the dates are worked out).
     eur_per_unit = np.array([vocab.EUR_PER_UNIT[c] for c in currencies])
     local_price = np.round(products["price_eur"].to_numpy()[:, None] / eur_per_unit[None, :], 2)
-    # A lookup needing no rng: on a worker thread while the orders' dates are drawn.
     unit_price = in_background(lambda: local_price[prod, currency])
 
-    # Orders come after signup: signup + a wait (an exponential number of seconds plus one hour
-    # to one day), at least a minute after signup and before the data's end date less up to 30
-    # days. Offsets from signup fit int32 (signups are under three years before the end).
+    # Ordered: signup + the offset, at least a minute after signup and no later than the
+    # order's latest time.
     signup = signup.view(np.int64)
-    room = (ORDERS_END.astype(np.int64) - signup).astype(np.int32)
-    wait = rng.standard_exponential(rows, dtype=np.float32)
-    wait *= 120 * DAY
-    np.minimum(wait, 3 * 365 * DAY, out=wait)  # so it fits int32 (the room is shorter anyway)
-    offset = rng.integers(3600, DAY, rows, dtype=np.int32)
-    np.add(offset, wait, out=offset, casting="unsafe")
-    del wait
-    latest = room[cust]
-    latest -= rng.integers(0, 30 * DAY, rows, dtype=np.int32)
+    latest = (ORDERS_END.astype(np.int64) - signup).astype(np.int32)[cust]
+    latest -= before_end
     np.minimum(offset, latest, out=offset)
     np.maximum(offset, 60, out=offset)
-    del latest
+    del latest, before_end
     ordered = signup[cust]
     ordered += offset
     del offset
-
-    statuses = list(vocab.ORDER_STATUSES)
-    status = weighted_codes(np.array(list(vocab.ORDER_STATUSES.values())), rows, rng, dtype=np.int8)
-    delivered = rng.integers(DAY, 9 * DAY, rows, dtype=np.int32) + ordered
     # Only delivered and returned orders have a delivery date.
+    delivered = ordered + delivery
     undelivered = np.array([s not in ("delivered", "returned") for s in statuses])
     np.copyto(delivered, np.datetime64("NaT").view(np.int64), where=undelivered[status])
-    quantity = weighted_codes(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
-    quantity += 1
 
-    customers, customer_ids = customers_table.result()
+    customers, customer_ids = customers_task.result()
     # The frame takes the arrays as they are (copy=False; a Series made from an ndarray would
     # copy it first).
     orders_df = pd.DataFrame(

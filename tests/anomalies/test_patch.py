@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from datalit.generators import key as K
-from datalit.generators.anomalies.patch import copy_rows, positions, replace_cells
+from datalit.generators.anomalies.patch import copy_rows, replace_cells, row_positions
 from datalit.generators.pools import categorical
 from datalit.generators.text import to_text
 
@@ -21,8 +21,8 @@ def test_positions_in_an_index_with_added_rows_match_pandas():
     df = pd.DataFrame({"a": np.zeros(len(labels))}, index=pd.Index(labels))
     rows = pd.Index([*rng.choice(labels, 100, replace=False).tolist(), 5000, -99])
     expected = pd.Index(labels).get_indexer(rows)
-    assert (positions(df, rows) == expected).all()
-    assert (positions(df, rows[:0]) == expected[:0]).all()
+    assert (row_positions(df, rows) == expected).all()
+    assert (row_positions(df, rows[:0]) == expected[:0]).all()
 
 
 @pytest.fixture
