@@ -16,7 +16,11 @@ BIN = Path(sys.executable).parent
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=600,
+        [str(BIN / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
         check=False,
     )
 
@@ -70,3 +74,24 @@ def test_regrading_an_unchanged_course_changes_nothing(demo_course):
     assert r.returncode == 0, r.stderr
     assert "unchanged, not regraded" in r.stdout
     assert (course / "gradebook.db").read_bytes() == db
+
+
+def test_autograded_notebook_keeps_the_written_finding_for_formgrader(demo_course):
+    course, _ = demo_course
+    nb = json.loads(
+        (
+            course / "autograded" / "reference" / "orders-cleanup" / "orders-cleanup.ipynb"
+        ).read_text()
+    )
+    finding = [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown"
+        and c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "finding"
+    ]
+    assert len(finding) == 1
+    assert (
+        finding[0]["metadata"]["nbgrader"]["points"] == 4
+    )  # from the exercise, not the submission
+    assert len("".join(finding[0]["source"])) > 20
+    assert any(c["cell_type"] == "code" for c in nb["cells"])
