@@ -842,7 +842,10 @@ def _with_markdown_cells(exercise: Exercise, executed_text: str, submitted: Path
                 source = "".join(source)
             if not isinstance(source, str):
                 continue
-            md = nbformat.v4.new_markdown_cell(source[:200_000])
+            # formgrader renders markdown as HTML: escape it, so the candidate's text is shown as
+            # text and no markup or script reaches the reviewer's browser.
+            text = source[:200_000].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            md = nbformat.v4.new_markdown_cell(text)
             meta = cell.get("metadata", {})
             grade_id = meta.get("nbgrader", {}).get("grade_id") if isinstance(meta, dict) else None
             part = manual.get(grade_id) if isinstance(grade_id, str) else None

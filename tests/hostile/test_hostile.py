@@ -272,14 +272,20 @@ def test_runner_tampering_cannot_forge_the_executed_notebook(batch):
         for c in submitted["cells"]
         if c["cell_type"] == "code"
     ]
+    # Markdown cells come back too (sources only, for formgrader); code cells must be exactly the
+    # submitted sources, whatever the notebook did to the runner.
     kept = [
-        "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
     ]
     assert kept == sources
-    outputs = json.dumps([c["outputs"] for c in nb["cells"]])
+    outputs = json.dumps([c["outputs"] for c in nb["cells"] if c["cell_type"] == "code"])
     for forbidden in ("text/html", "application/javascript", "<script", "\\u001b"):
         assert forbidden not in outputs
-    assert len(nb["cells"]) == len(sources), "no forged extra cell"
+    assert len(kept) == len(sources), "no forged extra cell"
+    markdown = json.dumps([c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"])
+    assert "<script" not in markdown, "markdown cells keep no live HTML for formgrader"
     assert len(text.encode()) < 3 * MiB
     # Out-of-sequence markers (a cell past the end, an error for cell 1 while cell 5 runs) are
     # ignored; the cell the notebook really failed in is reported.
