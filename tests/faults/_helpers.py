@@ -262,7 +262,10 @@ def assert_export_matches_ledgers(course: Path) -> None:
     students_with_rows = set(gradebook_rows(course))
     assert set(rows) == students_with_rows, (sorted(rows), sorted(students_with_rows))
     for cand, entry in entries.items():
-        assert float(rows[cand]["raw_score"]) == entry["auto_points"], cand
+        # Sums of part points in another order (SQL vs Python) may differ in the last float bit;
+        # points are rounded to cents, so a real disagreement is at least 0.01.
+        exported = float(rows[cand]["raw_score"])
+        assert abs(exported - entry["auto_points"]) < 0.005, (cand, exported, entry["auto_points"])
 
 
 def claims_free(course: Path) -> bool:
