@@ -22,7 +22,7 @@ from datalit.generators.spec import GenerationSpec, spec_from_dict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 OUTPUT_KINDS = ("table", "json")
-PART_KINDS = ("suite", "ids", "numeric", "manual")
+PART_KINDS = ("suite", "ids", "numeric", "spans", "manual")
 TABLE_FORMATS = (".csv", ".parquet")
 
 
@@ -45,6 +45,9 @@ class Output:
     """For tables: the columns the output must have (checked by the release's self-check)."""
     max_bytes: int = 50 * 1024**2
     max_rows: int = 2_000_000
+    source_table: str = ""
+    """For tables: the raw table this output is the cleaned version of. `check-exercise` runs the
+    suite on it to prove that each planted anomaly makes some expectation fail."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,17 @@ class Part:
     """For ``suite`` parts: the sum of the points in suite.json's expectation meta."""
     output: str = ""
     field: str = ""
-    """For ``ids``/``numeric``: the key inside the JSON output."""
+    """For ``ids``/``numeric``: the key inside the JSON output. For ``spans``: the id column of
+    the table output (its other columns are ``start`` and ``end``)."""
     truth: str = ""
     """For ``ids``/``numeric``: the key inside the true answers (key/answers.json)."""
     tolerance: float = 0.0
     """For ``numeric``: relative tolerance."""
+    abs_tolerance: float = 0.0
+    """For ``numeric``: absolute tolerance; a value passes within either tolerance (rates and
+    coefficients near 0 need an absolute one)."""
+    beta: float = 2.0
+    """For ``spans``: the F-beta weight; 2 counts recall (redacting what must go) more."""
     cell: str = ""
     """For ``manual``: the nbgrader grade_id of the markdown cell holding the answer."""
     anomalies: tuple[str, ...] = ()
@@ -143,6 +152,10 @@ def _need(data: dict, key: str, kind: type | tuple, where: str) -> Any:
     return value
 
 
+def part_output_kind(outputs: list[Output], name: Any) -> str:
+    return next((o.kind for o in outputs if o.name == name), "")
+
+
 def list_exercises(root: Path | None = None) -> list[str]:
     """Slugs of the exercises under `root`/exercises (folders with an exercise.toml)."""
     base = (root or repo_root()) / "exercises"
@@ -183,6 +196,7 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
                 columns=tuple(o.get("columns", ())),
                 max_bytes=int(o.get("max_mb", 50) * 1024**2),
                 max_rows=int(o.get("max_rows", 2_000_000)),
+                source_table=str(o.get("source_table", "")),
             )
         )
     names = {o.name for o in outputs}
@@ -195,6 +209,16 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
         pid = _need(p, "id", str, w)
         if kind != "manual" and p.get("output") not in names:
             raise InvalidArgument(f"{w}: output must name one of the outputs {sorted(names)}")
+        if kind in ("suite", "spans") and part_output_kind(outputs, p.get("output")) != "table":
+            raise InvalidArgument(f"{w}: a {kind} part reads a table output")
+        if kind in ("ids", "numeric") and part_output_kind(outputs, p.get("output")) != "json":
+            raise InvalidArgument(f"{w}: an {kind} part reads a json output")
+        if kind in ("ids", "numeric", "spans") and not (p.get("field") and p.get("truth")):
+            raise InvalidArgument(f"{w}: an {kind} part needs `field` and `truth`")
+        if any(float(p.get(k, 0)) < 0 for k in ("tolerance", "abs_tolerance")):
+            raise InvalidArgument(f"{w}: tolerances must be >= 0")
+        if float(p.get("beta", 2.0)) <= 0:
+            raise InvalidArgument(f"{w}: beta must be > 0")
         points = _suite_points(folder, pid) if kind == "suite" else float(p.get("points", 0))
         if points <= 0:
             raise InvalidArgument(f"{w}: a part needs points > 0 (suite parts: in suite.json meta)")
@@ -208,6 +232,8 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
                 field=p.get("field", ""),
                 truth=p.get("truth", ""),
                 tolerance=float(p.get("tolerance", 0.0)),
+                abs_tolerance=float(p.get("abs_tolerance", 0.0)),
+                beta=float(p.get("beta", 2.0)),
                 cell=p.get("cell", ""),
                 anomalies=tuple(p.get("anomalies", ())),
             )

@@ -14,8 +14,12 @@ Part kinds:
   stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
   once however often it is listed.
 - ``numeric``: a number, or a dict of numbers (revenue by country); each expected entry within
-  the relative tolerance earns an equal share of the points, a missing entry earns nothing and
+  the relative tolerance (or the absolute one, when the part has one) earns an equal share of the points, a missing entry earns nothing and
   extra keys are ignored.
+- ``spans``: character spans (id, start, end) in a table output against the key's spans, scored
+  by F-beta (beta 2 by default: missing personal data costs more than over-redacting). A true
+  span is found when a flagged span of the same id covers at least half of it; a flagged span is
+  right when at least half of it lies on a true span.
 - ``manual``: needs a reviewer; 0 points until graded in formgrader.
 """
 
@@ -72,7 +76,7 @@ def score(
     Raises:
         InvalidArgument: the answer key lacks a value a part needs (a kit problem).
     """
-    scorers = {"ids": _ids_part, "numeric": _numeric_part}
+    scorers = {"ids": _ids_part, "numeric": _numeric_part, "spans": _spans_part}
     parts = []
     for part in exercise.parts:
         if part.kind == "manual":
@@ -307,8 +311,8 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _within(got: float, expected: float, tolerance: float) -> bool:
-    allowed = tolerance * abs(expected)
+def _within(got: float, expected: float, tolerance: float, abs_tolerance: float = 0.0) -> bool:
+    allowed = max(tolerance * abs(expected), abs_tolerance)
     return abs(got - expected) <= allowed + BOUNDARY_SLACK * max(abs(expected), 1.0)
 
 
@@ -350,7 +354,7 @@ def _numeric_part(part: Part, output: OutputFile, answers: dict, where: str) -> 
                 {"key": key, "expected": want_num, "given": repr(got_raw)[:100], "ok": False}
             )
             continue
-        ok = _within(got, want_num, part.tolerance)
+        ok = _within(got, want_num, part.tolerance, part.abs_tolerance)
         within += ok
         compared.append({"key": key, "expected": want_num, "given": got, "ok": ok})
     n = len(pairs)
@@ -364,6 +368,7 @@ def _numeric_part(part: Part, output: OutputFile, answers: dict, where: str) -> 
         expected_count=n,
         missing=missing,
         tolerance=part.tolerance,
+        abs_tolerance=part.abs_tolerance,
         compared=compared,
     )
 
@@ -378,6 +383,12 @@ def _numeric_feedback(
     given: Any,
 ) -> str:
     tolerance = f"{part.tolerance * 100:g}%"
+    if part.abs_tolerance:
+        tolerance = (
+            f"{part.abs_tolerance:g}"
+            if not part.tolerance
+            else f"{tolerance} or {part.abs_tolerance:g}"
+        )
     if n == 1 and not isinstance(given, dict):
         if not_numbers:
             return f"{where}: {part.field!r} holds {_json_kind(given)}, not a number."
@@ -391,3 +402,102 @@ def _numeric_feedback(
         shown = ", ".join(repr(k[:40]) for k in not_numbers[:5])
         text += f" Not a number (write plain numbers, not text): {shown}."
     return text
+
+
+# --- spans ------------------------------------------------------------------------------------
+
+Span = tuple[str, int, int]
+
+
+def _span_bound(text: Any) -> int | None:
+    """A start/end offset from a text cell ("12", "12.0"), or None when it is not one."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return int(value) if math.isfinite(value) and value.is_integer() and value >= 0 else None
+
+
+def _read_spans(part: Part, output: OutputFile, where: str) -> set[Span]:
+    table = output.table
+    needed = [part.field, "start", "end"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise _FieldProblem(
+            UNREADABLE, f"{where} has no column {', '.join(map(repr, missing))}; write {needed}"
+        )
+    spans: set[Span] = set()
+    ids = table[part.field].astype(str).str.strip().to_numpy()
+    for line, (ident, start_text, end_text) in enumerate(
+        zip(ids, table["start"].to_numpy(), table["end"].to_numpy(), strict=True), start=2
+    ):
+        start, end = _span_bound(start_text), _span_bound(end_text)
+        if start is None or end is None or end <= start:
+            raise _FieldProblem(
+                UNREADABLE,
+                f"{where} line {line}: start and end must be whole numbers with start < end",
+            )
+        spans.add((ident, start, end))
+    return spans
+
+
+def _covered(span: Span, others: dict[str, list[tuple[int, int]]]) -> bool:
+    """Whether at least half of `span` overlaps one span of `others` with the same id."""
+    ident, start, end = span
+    for other_start, other_end in others.get(ident, ()):
+        overlap = min(end, other_end) - max(start, other_start)
+        if overlap * 2 >= end - start:
+            return True
+    return False
+
+
+def _by_id(spans: set[Span]) -> dict[str, list[tuple[int, int]]]:
+    grouped: dict[str, list[tuple[int, int]]] = {}
+    for ident, start, end in spans:
+        grouped.setdefault(ident, []).append((start, end))
+    return grouped
+
+
+def _spans_part(part: Part, output: OutputFile, answers: dict, where: str) -> PartScore:
+    try:
+        flagged = _read_spans(part, output, where)
+    except _FieldProblem as problem:
+        return _part(part, 0.0, problem.status, str(problem))
+    truth: set[Span] = set()
+    for item in _truth(part, answers):
+        truth.add((str(item["id"]).strip(), int(item["start"]), int(item["end"])))
+    flagged_by_id, truth_by_id = _by_id(flagged), _by_id(truth)
+    right = sum(_covered(s, truth_by_id) for s in flagged)
+    found = sum(_covered(s, flagged_by_id) for s in truth)
+    precision = right / len(flagged) if flagged else 1.0
+    recall = found / len(truth) if truth else 1.0
+    b2 = part.beta**2
+    denominator = b2 * precision + recall
+    f_beta = 0.0 if denominator == 0 else (1 + b2) * precision * recall / denominator
+    n = len(flagged)
+    text = f"You flagged {n} span{'s' if n != 1 else ''}." if n else "You flagged no spans."
+    remarks = []
+    if precision < 1:
+        remarks.append("some flagged spans are not personal data")
+    if recall < 1:
+        remarks.append("some personal data was missed")
+    if remarks:
+        text += " " + "; ".join(remarks).capitalize() + "."
+    elif n:
+        text += " Every flagged span is personal data and none was missed."
+    return _part(
+        part,
+        round(part.points * f_beta, 2),
+        SCORED,
+        text,
+        precision=round(precision, 4),
+        recall=round(recall, 4),
+        f_beta=round(f_beta, 4),
+        beta=part.beta,
+        flagged=n,
+        true_count=len(truth),
+        false_positive_sample=[
+            list(s) for s in sorted(flagged - truth)[:20] if not _covered(s, truth_by_id)
+        ],
+        missed_sample=[list(s) for s in sorted(truth)[:200] if not _covered(s, flagged_by_id)][:20],
+    )
