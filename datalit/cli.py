@@ -294,6 +294,62 @@ def demo(course, jobs, unsafe_no_sandbox):
     print_grades(ex, course, summary)
 
 
+@main.command("check-exercise")
+@click.argument("exercise")
+@click.option("--seeds", type=click.IntRange(1, 500), default=3, show_default=True)
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Grade in this course folder and keep it (reports, autograded notebooks).",
+)
+@click.option("--unsafe-no-sandbox", is_flag=True, help="Run without bubblewrap (local practice).")
+def check_exercise(exercise, seeds, jobs, keep, unsafe_no_sandbox):
+    """Prove EXERCISE valid and fair: for SEEDS seeds, grade the reference solution, the untouched
+    release and the naive attempt with the real grader, check that every planted anomaly is caught
+    by a graded check, and print a table and a verdict (exit status 1 when it fails)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from datalit.exercise import load_exercise
+    from datalit.grading.check import ATTEMPTS
+    from datalit.grading.check import check_exercise as run_check
+
+    ex = load_exercise(exercise)
+    console = Console(stderr=True)
+    with console.status("checking") as status:
+        report = run_check(
+            ex,
+            seeds=seeds,
+            jobs=jobs,
+            sandbox=not unsafe_no_sandbox,
+            keep=keep,
+            on_step=lambda text: status.update(f"{exercise}: {text}"),
+        )
+    out = Console(width=None if sys.stdout.isatty() else 120)
+    table = Table(title=f"{ex.slug}: % of the auto-graded points (max {ex.max_auto_points:g})")
+    for col in ("seed", "reference", "untouched", "naive"):
+        table.add_column(col, justify="right")
+    for s in report.seeds:
+        table.add_row(str(s.seed_number), *(f"{s.percent[a]:.1f}" for a in ATTEMPTS))
+    table.add_section()
+    table.add_row("mean", *(f"{report.mean(a):.1f}" for a in ATTEMPTS))
+    table.add_row("std", *(f"{report.std(a):.1f}" for a in ATTEMPTS))
+    out.print(table)
+    for c in report.coverage:
+        catchers = sorted(set().union(*c.caught_by)) if c.caught_by else []
+        caught = ", ".join(catchers) if c.caught else "NOTHING on some seed"
+        out.print(f"  {c.anomaly:<24} caught by {caught}")
+    for failure in report.failures:
+        out.print(f"FAIL {failure}", markup=False)
+    verdict = "PASS" if report.passed else "FAIL"
+    n = len(report.seeds)
+    out.print(f"check-exercise {ex.slug}: {verdict} ({n} seed{'s' if n != 1 else ''})", markup=False)
+    if not report.passed:
+        sys.exit(1)
+
+
 def _print_summary(g, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -621,6 +621,13 @@ def _release_one(
     return ReleasedCandidate(candidate.id, seed, release_dir, keys_dir)
 
 
+def release_variant(
+    exercise: Exercise, course: Course, candidate: Candidate, seed: int
+) -> ReleasedCandidate:
+    """Release one variant with an explicit seed (check-exercise: three attempts per seed)."""
+    return _release_one(exercise, course, candidate, seed, _release_files(exercise))
+
+
 def release(
     *,
     exercise: Exercise,

@@ -183,7 +183,7 @@ def _resolve(value: Any, parameters: dict) -> Any:
     return value
 
 
-def _table_output(exercise: Exercise, suite: dict) -> str:
+def table_output_name(exercise: Exercise, suite: dict) -> str:
     name = (suite.get("meta") or {}).get("table")
     tables = [o.name for o in exercise.outputs if o.kind == "table"]
     if name is None:
@@ -282,7 +282,7 @@ def validate(exercise: Exercise, extracted: Extracted, *, parameters: dict) -> V
             the candidate's).
     """
     suite_doc = load_suite(exercise)
-    table_name = _table_output(exercise, suite_doc)
+    table_name = table_output_name(exercise, suite_doc)
     output = extracted.outputs.get(table_name)
     if output is None or output.status != "ok" or output.table is None:
         reason = output.reason if output is not None else f"{table_name} was not extracted"

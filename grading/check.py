@@ -1,0 +1,338 @@
+"""`datalit check-exercise`: prove an exercise valid and fair over many seeds, through the real
+grader.
+
+For each seed, three attempts are released, collected and graded in one throw-away course, like
+candidates' work: the reference solution, the untouched release notebook and the naive attempt
+(`solutions/<slug>/naive.ipynb`). Each planted anomaly type is then shown to be caught by a graded
+check, on variants where only that anomaly is planted. The verdict fails when:
+
+- the reference solution misses an auto-graded point on any seed;
+- the untouched release earns any point on any seed;
+- a planted anomaly type is caught by no graded check (see `anomaly_coverage`);
+- the naive attempt's mean is outside 10–90 % of the auto-graded points, or its standard
+  deviation across seeds exceeds 3 percentage points (candidates must get equally hard variants).
+
+Seeds are derived from the exercise and the seed number with a fixed secret, so a check is
+reproducible: seed 1 of `orders-cleanup` is the same variant in every run and on every machine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from datalit.exercise import Exercise, Part, compute_truth
+from datalit.seeding import candidate_seed
+
+ATTEMPTS = ("reference", "untouched", "naive")
+CHECK_SECRET = "datalit check-exercise: reproducible seeds, not a cohort secret"
+NAIVE_RANGE = (10.0, 90.0)
+NAIVE_MAX_STD = 3.0
+COVERAGE_SEEDS = 3
+"""Coverage is shown on the first seeds only: a GX run per anomaly and seed is the costly part."""
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """The three attempts' shares of the auto-graded points on one seed, in percent."""
+
+    seed_number: int
+    seed: int
+    percent: dict[str, float]
+    problems: tuple[str, ...] = ()
+    """Grader errors (a submission that could not be graded at all)."""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How one planted anomaly type is caught on each checked seed."""
+
+    anomaly: str
+    caught_by: tuple[tuple[str, ...], ...]
+    """Per checked seed: the expectations (type and column) and part ids that catch it."""
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.caught_by) and all(self.caught_by)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    exercise: str
+    seeds: tuple[SeedResult, ...]
+    coverage: tuple[Coverage, ...]
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def mean(self, attempt: str) -> float:
+        return statistics.fmean(s.percent[attempt] for s in self.seeds)
+
+    def std(self, attempt: str) -> float:
+        values = [s.percent[attempt] for s in self.seeds]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def check_seeds(exercise: Exercise, count: int) -> list[int]:
+    return [candidate_seed(exercise.slug, f"seed-{n}", CHECK_SECRET) for n in range(1, count + 1)]
+
+
+def check_exercise(
+    exercise: Exercise,
+    *,
+    seeds: int,
+    jobs: int = 2,
+    sandbox: bool = True,
+    keep: Path | None = None,
+    on_step=None,
+) -> CheckReport:
+    """Grade the three attempts on `seeds` seeds and check anomaly coverage.
+
+    Args:
+        keep: grade in this course folder and keep it (default: a temporary folder, removed).
+        on_step: called with a short text as work progresses (progress display).
+    """
+    from datalit.grading.course import Candidate, Course, release_variant
+    from datalit.grading.grader import grade_batch
+
+    step = on_step or (lambda _text: None)
+    seed_values = check_seeds(exercise, seeds)
+    course = (
+        Path(keep) if keep else Path(tempfile.mkdtemp(prefix=f"datalit-check-{exercise.slug}-"))
+    )
+    try:
+        layout = Course(course)
+        layout.ensure()
+        incoming = course / "incoming"
+        shutil.rmtree(incoming, ignore_errors=True)
+        incoming.mkdir()
+        for n, seed in enumerate(seed_values, start=1):
+            step(f"releasing seed {n}")
+            for attempt in ATTEMPTS:
+                cid = f"{attempt}-s{n:02d}"
+                released = release_variant(exercise, layout, Candidate(cid), seed)
+                source = (
+                    released.release_dir / exercise.notebook
+                    if attempt == "untouched"
+                    else exercise.solution_folder
+                    / (exercise.notebook if attempt == "reference" else "naive.ipynb")
+                )
+                shutil.copyfile(source, incoming / f"{cid}.ipynb")
+        from datalit.grading.course import collect
+
+        collect(exercise=exercise, course=course, source=incoming)
+        step("grading")
+        summary = grade_batch(
+            exercise=exercise,
+            course=course,
+            jobs=jobs,
+            regrade=True,
+            sandbox=sandbox,
+            on_result=lambda name, _result: step(f"graded {name}"),
+        )
+        by_candidate = {r.candidate: r for r in summary.graded}
+        results = []
+        for n, seed in enumerate(seed_values, start=1):
+            percent, problems = {}, []
+            for attempt in ATTEMPTS:
+                result = by_candidate.get(f"{attempt}-s{n:02d}")
+                if result is None:
+                    percent[attempt] = 0.0
+                    problems.append(f"{attempt}: no result (the grader failed on it)")
+                    continue
+                if result.status != "graded":
+                    problems.append(f"{attempt}: {result.status}: {result.reason}")
+                percent[attempt] = 100.0 * result.score.auto_points / exercise.max_auto_points
+            results.append(SeedResult(n, seed, percent, tuple(problems)))
+        coverage = anomaly_coverage(exercise, seed_values[:COVERAGE_SEEDS], on_step=step)
+    finally:
+        if keep is None:
+            shutil.rmtree(course, ignore_errors=True)
+    return CheckReport(
+        exercise=exercise.slug,
+        seeds=tuple(results),
+        coverage=coverage,
+        failures=tuple(_verdict(results, coverage)),
+    )
+
+
+def _verdict(results: list[SeedResult], coverage: tuple[Coverage, ...]) -> list[str]:
+    failures = []
+    for s in results:
+        failures.extend(f"seed {s.seed_number}: {p}" for p in s.problems)
+        if s.percent["reference"] < 100.0 - 1e-6:
+            failures.append(
+                f"seed {s.seed_number}: the reference solution earns "
+                f"{s.percent['reference']:.1f} % of the auto-graded points, not 100 %"
+            )
+        if s.percent["untouched"] > 1e-6:
+            failures.append(
+                f"seed {s.seed_number}: the untouched release earns "
+                f"{s.percent['untouched']:.1f} % of the auto-graded points, not 0 %"
+            )
+    for c in coverage:
+        if not c.caught:
+            missed = [n for n, found in enumerate(c.caught_by, start=1) if not found]
+            failures.append(
+                f"anomaly {c.anomaly} is caught by no graded check (seeds {missed}): add a GX "
+                "expectation that fails on it, or list it in a part whose true answer it changes"
+            )
+    naive = [s.percent["naive"] for s in results]
+    mean = statistics.fmean(naive)
+    low, high = NAIVE_RANGE
+    if not low <= mean <= high:
+        failures.append(f"the naive attempt's mean is {mean:.1f} %, outside {low:g}–{high:g} %")
+    std = statistics.stdev(naive) if len(naive) > 1 else 0.0
+    if std > NAIVE_MAX_STD:
+        failures.append(
+            f"the naive attempt's scores vary by {std:.1f} percentage points across seeds "
+            f"(standard deviation; at most {NAIVE_MAX_STD:g}): variants are not equally hard"
+        )
+    return failures
+
+
+# --- anomaly coverage -------------------------------------------------------------------------
+
+
+def anomaly_coverage(exercise: Exercise, seeds: list[int], *, on_step=None) -> tuple[Coverage, ...]:
+    """For each planted anomaly type, the graded checks that catch it, per seed.
+
+    On a variant where only that anomaly type is planted (its plants, same seed), a check catches
+    it when:
+
+    - suite: an expectation fails on the raw `source_table` of the suite's table output and passes
+      on the raw table of the variant without plants (so the anomaly, not the raw layout, is why);
+    - ids / numeric / spans parts: a submission ignoring the anomaly loses points. Two such
+      submissions are scored against the variant's true answers: the answers of the variant without
+      plants (nothing of the anomaly flagged), and the answers computed as if the anomaly's values
+      were real (truth on the raw tables taken as clean, with an empty key).
+    """
+    from datalit.generators.engine import generate
+
+    step = on_step or (lambda _text: None)
+    spec = exercise.generate
+    kinds = list(dict.fromkeys(p.anomaly for p in spec.plants))
+    found: dict[str, list[tuple[str, ...]]] = {k: [] for k in kinds}
+    for seed in seeds:
+        baseline = generate(spec.recipe, seed=seed, rows=spec.rows, plants=())
+        base_truth = compute_truth(exercise, baseline.clean, baseline.raw, baseline.key)
+        base_failures = _suite_failures(exercise, baseline.raw, base_truth)
+        for kind in kinds:
+            step(f"coverage of {kind}")
+            plants = [p for p in spec.plants if p.anomaly == kind]
+            variant = generate(spec.recipe, seed=seed, rows=spec.rows, plants=plants)
+            truth = compute_truth(exercise, variant.clean, variant.raw, variant.key)
+            catchers = []
+            failures = _suite_failures(exercise, variant.raw, truth)
+            if failures is not None and base_failures is not None:
+                catchers.extend(sorted(failures - base_failures))
+            ignoring = [base_truth["answers"]]
+            as_if_real = _truth_as_if_real(exercise, variant)
+            if as_if_real is not None:
+                ignoring.append(as_if_real)
+            for part in exercise.parts:
+                if part.kind in ("ids", "numeric", "spans") and any(
+                    _loses_points(exercise, part, answers, truth["answers"]) for answers in ignoring
+                ):
+                    catchers.append(part.id)
+            found[kind].append(tuple(catchers))
+    return tuple(Coverage(k, tuple(v)) for k, v in found.items())
+
+
+def _truth_as_if_real(exercise: Exercise, variant) -> dict | None:
+    """True answers of a world where the planted values are real, or None when truth.py cannot
+    compute on them (e.g. numbers planted as text): then this evidence is not available."""
+    from datalit.generators import key as K
+
+    try:
+        return compute_truth(exercise, variant.raw, variant.raw, K.finalize(K.empty_key()))[
+            "answers"
+        ]
+    except Exception:  # truth.py is exercise code: any failure here means "no evidence"
+        return None
+
+
+def _suite_failures(
+    exercise: Exercise, raw: dict[str, pd.DataFrame], truth: dict
+) -> set[str] | None:
+    """The expectations (by `_label`) that fail without error on the raw source table, or None
+    when the suite's table output names no source_table."""
+    from datalit.generators.output import write_csv, write_parquet
+    from datalit.grading.extract import extract_output
+    from datalit.grading.results import Extracted
+    from datalit.grading.validate import load_suite, table_output_name, validate
+
+    suite = load_suite(exercise)
+    output = exercise.output(table_output_name(exercise, suite))
+    if not output.source_table or output.source_table not in raw:
+        return None
+    with tempfile.TemporaryDirectory(prefix="datalit-coverage-") as work:
+        path = Path(work) / output.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Through the same text form and reader as a candidate's file.
+        writer = write_csv if path.suffix == ".csv" else write_parquet
+        writer(raw[output.source_table], path)
+        table_file = extract_output(output, Path(work))
+    validation = validate(
+        exercise, Extracted(outputs={output.name: table_file}), parameters=truth["suite_parameters"]
+    )
+    labels = {e["id"]: _label(e) for e in suite["expectations"]}
+    return {labels[r.id] for r in validation.results if not r.success and not r.error}
+
+
+def _label(expectation: dict) -> str:
+    """A readable name for an expectation: its type and column(s)."""
+    kwargs = expectation.get("kwargs", {})
+    what = kwargs.get("column") or kwargs.get("column_list") or ""
+    if isinstance(what, list):
+        what = ",".join(map(str, what))
+    name = expectation["type"].removeprefix("expect_")
+    return f"{name}({what})" if what else name
+
+
+def _loses_points(exercise: Exercise, part: Part, given: dict, answers: dict) -> bool:
+    """Whether a submission whose outputs hold `given` (true answers of another world) earns less
+    than the part's points against `answers`."""
+    from datalit.grading.results import Extracted, OutputFile, Validation
+    from datalit.grading.score import score
+
+    if part.truth not in given:
+        return False
+    value = given[part.truth]
+    if part.kind == "spans":
+        table = pd.DataFrame(
+            {
+                part.field: [str(s["id"]) for s in value],
+                "start": [str(s["start"]) for s in value],
+                "end": [str(s["end"]) for s in value],
+            }
+        )
+        output = OutputFile(part.output, "ok", table=table)
+    else:
+        output = OutputFile(part.output, "ok", data={part.field: _plain(value)})
+    only = _only_part(exercise, part)
+    result = score(
+        only, Extracted(outputs={part.output: output}), Validation(results=()), answers=answers
+    )
+    return result.parts[0].points < part.points - 1e-9
+
+
+def _only_part(exercise: Exercise, part: Part) -> Exercise:
+    import dataclasses
+
+    return dataclasses.replace(exercise, parts=(part,))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like copy (the scorer sees what a candidate's JSON file would hold)."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
