@@ -1,0 +1,52 @@
+"""True answers for pii-in-traces: the character spans of the personal data a candidate must find.
+
+Called at release time for each candidate; the result goes to keys/<candidate>/pii-in-traces/
+answers.json and never into the release. Graded kinds are the four a careful pattern-based
+redactor can find exactly (README, "What counts"): e-mail addresses, phone numbers, card numbers
+and street addresses of customers. Names are left to the written finding: where a name is depends
+on who is speaking and to whom, which no fixed list of patterns settles.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from datalit.generators import vocab_llm as V
+from datalit.generators.recipes.chat_traces import find_pii
+
+GRADED_KINDS = ("email", "phone", "card", "address")
+
+
+def turn_ids(turns: pd.DataFrame) -> pd.Series:
+    """The id a candidate gives each turn: trace_id, a dash and the turn number (T000002-4)."""
+    return turns["trace_id"].astype(str).str.strip() + "-" + turns["turn"].astype(str).str.strip()
+
+
+def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.DataFrame) -> dict:
+    raw_turns = raw["turns"]
+    ids = turn_ids(raw_turns)
+    clean_text = clean["turns"]["text"].astype(str)
+    raw_text = raw_turns["text"].astype(str)
+    spans: list[tuple[str, int, int]] = []
+    # Personal data the chats carry: found in the clean text, whose spans stay valid in the raw
+    # text because pii_in_text only appends to a turn. Rows are matched by identity (the index).
+    for row, turn_id in ids.items():
+        text = clean_text.get(row, raw_text[row])
+        spans.extend((turn_id, s, e) for s, e, kind, _ in find_pii(text) if kind in GRADED_KINDS)
+    # Personal data planted into turns (pii_in_text): the key gives each item's span.
+    planted = key[(key["anomaly"] == "pii_in_text") & (key["table"] == "turns")]
+    for row, detail in zip(planted["row"], planted["detail"], strict=True):
+        item = json.loads(detail)
+        start, end = int(item["start"]), int(item["end"])
+        value = raw_text[int(row)][start:end]
+        # A planted number equal to the shop's hotline reads as the shop's: not a customer's.
+        if item["kind"] in GRADED_KINDS and value != V.HOTLINE:
+            spans.append((ids[int(row)], start, end))
+    spans = sorted(set(spans))
+    return {
+        "answers": {
+            "pii_spans": [{"id": i, "start": s, "end": e} for i, s, e in spans],
+        },
+        "suite_parameters": {"turn_rows": len(raw_turns)},
+    }
