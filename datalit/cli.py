@@ -140,15 +140,42 @@ def list_exercises():
     default=None,
     help="Cohort secret for per-candidate seeds (default: COURSE/.datalit/secret).",
 )
-def release(exercise, course, roster, secret_file):
+@click.option(
+    "--mode",
+    type=click.Choice(["assessment", "practice"]),
+    default="assessment",
+    show_default=True,
+    help="assessment (hiring): no checks shipped, feedback held until `release-feedback`; "
+    "practice (courses): public checks with hints in the notebook, feedback at once.",
+)
+def release(exercise, course, roster, secret_file, mode):
     """Give every candidate of ROSTER their own variant of EXERCISE (keys stay in COURSE/keys)."""
     from datalit.exercise import load_exercise
     from datalit.grading.course import release as run_release
 
     summary = run_release(
-        exercise=load_exercise(exercise), course=course, roster=roster, secret_file=secret_file
+        exercise=load_exercise(exercise),
+        course=course,
+        roster=roster,
+        secret_file=secret_file,
+        mode=mode,
     )
     click.echo(summary.describe())
+    click.echo(f"mode: {mode}")
+
+
+@main.command("release-feedback")
+@click.argument("exercise")
+@click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
+@click.option("--candidate", "candidates", multiple=True, help="Only these (repeatable).")
+def release_feedback(exercise, course, candidates):
+    """Assessment mode: give graded candidates their feedback (COURSE/feedback/) once the
+    reviewers are done. Run it again after a regrade to release the new feedback."""
+    from datalit.exercise import load_exercise
+    from datalit.grading.course import release_feedback as run
+
+    released = run(exercise=load_exercise(exercise), course=course, candidates=list(candidates))
+    click.echo(f"released feedback of {exercise} to {len(released)} candidate(s)")
 
 
 @main.command("build-release")
@@ -345,7 +372,9 @@ def check_exercise(exercise, seeds, jobs, keep, unsafe_no_sandbox):
         out.print(f"FAIL {failure}", markup=False)
     verdict = "PASS" if report.passed else "FAIL"
     n = len(report.seeds)
-    out.print(f"check-exercise {ex.slug}: {verdict} ({n} seed{'s' if n != 1 else ''})", markup=False)
+    out.print(
+        f"check-exercise {ex.slug}: {verdict} ({n} seed{'s' if n != 1 else ''})", markup=False
+    )
     if not report.passed:
         sys.exit(1)
 

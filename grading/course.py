@@ -494,17 +494,22 @@ def check_outputs_script(exercise: Exercise) -> str:
     return template.replace(marker, f"DECLARED_OUTPUTS: list[dict] = {literal}\n")
 
 
-def requirements_text() -> str:
-    """requirements.txt: the versions of the libraries the grader runs notebooks with."""
+def requirements_text(mode: str = "assessment") -> str:
+    """requirements.txt: the versions of the libraries the grader runs notebooks with (and, in
+    practice mode, the great-expectations that runs the public checks)."""
     pins = "".join(f"{name}=={v}\n" for name, v in _library_versions().items())
-    return f"# The versions the grader runs (Python {platform.python_version()}).\n{pins}"
+    text = f"# The versions the grader runs (Python {platform.python_version()}).\n{pins}"
+    if mode == "practice":
+        gx = metadata.version("great-expectations")
+        text += f"# For practice/checks.py (the public checks).\ngreat-expectations=={gx}\n"
+    return text
 
 
 def _field_text(kind: str) -> str:
     return {"ids": "a list of ids", "numeric": "a number, or an object of numbers"}[kind]
 
 
-def readme_text(exercise: Exercise) -> str:
+def readme_text(exercise: Exercise, mode: str = "assessment") -> str:
     """The candidate's README: the exercise brief plus a generated "Grading environment"."""
     brief_path = exercise.folder / "README.md"
     brief = brief_path.read_text(encoding="utf-8").rstrip() if brief_path.is_file() else ""
@@ -547,7 +552,7 @@ The files your notebook must write (paths relative to the notebook):
 {chr(10).join(rows)}
 
 `python {CHECK_SCRIPT}` checks that these files exist and have this shape. It does not score them.
-
+{_mode_text(mode)}
 ## Parts and points
 
 | part | points |
@@ -558,6 +563,19 @@ The files your notebook must write (paths relative to the notebook):
     return brief + section
 
 
+def _mode_text(mode: str) -> str:
+    if mode == "practice":
+        return """
+This is a practice release: the last cell of the notebook (or `python practice/checks.py`) runs
+the public checks of the grader on your table, with hints that get more specific when a check
+keeps failing. Hidden checks, flagged ids and numbers are graded too. You see your feedback as
+soon as your submission is graded.
+"""
+    return """
+Your feedback is released when the reviewers have finished grading.
+"""
+
+
 @dataclass(frozen=True)
 class _ReleaseFiles:
     """The files every candidate's release folder shares."""
@@ -566,18 +584,29 @@ class _ReleaseFiles:
     readme: str
     requirements: str
     check_script: str
+    mode: str
+    suite: dict | None
+    """The exercise's suite (practice mode: its public part goes into the release)."""
 
 
-def _release_files(exercise: Exercise) -> _ReleaseFiles:
+def _release_files(exercise: Exercise, mode: str = "assessment") -> _ReleaseFiles:
     from datalit.grading.authoring import check_release_current, release_notebook_path
+    from datalit.grading.practice import MODES, practice_notebook
+    from datalit.grading.validate import load_suite
 
+    if mode not in MODES:
+        raise InvalidArgument(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     # Never hand out a release notebook that no longer matches its source.
     check_release_current(exercise)
+    notebook = release_notebook_path(exercise).read_bytes()
+    practice = mode == "practice"
     return _ReleaseFiles(
-        notebook=release_notebook_path(exercise).read_bytes(),
-        readme=readme_text(exercise),
-        requirements=requirements_text(),
+        notebook=practice_notebook(notebook) if practice else notebook,
+        readme=readme_text(exercise, mode),
+        requirements=requirements_text(mode),
         check_script=check_outputs_script(exercise),
+        mode=mode,
+        suite=load_suite(exercise) if practice else None,
     )
 
 
@@ -607,8 +636,18 @@ def _release_one(
             "seed": seed,
             "answers": truth["answers"],
             "suite_parameters": truth["suite_parameters"],
+            "mode": files.mode,
         }
         (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
+        if files.suite is not None:
+            from datalit.grading.practice import PRACTICE_DIR, practice_files
+
+            folder = release / PRACTICE_DIR
+            folder.mkdir()
+            for name, text in practice_files(
+                exercise, files.suite, truth["suite_parameters"]
+            ).items():
+                (folder / name).write_text(text, encoding="utf-8")
         (release / exercise.notebook).write_bytes(files.notebook)
         (release / "README.md").write_text(files.readme, encoding="utf-8")
         (release / "requirements.txt").write_text(files.requirements, encoding="utf-8")
@@ -622,10 +661,19 @@ def _release_one(
 
 
 def release_variant(
-    exercise: Exercise, course: Course, candidate: Candidate, seed: int
+    exercise: Exercise, course: Course, candidate: Candidate, seed: int, mode: str = "assessment"
 ) -> ReleasedCandidate:
     """Release one variant with an explicit seed (check-exercise: three attempts per seed)."""
-    return _release_one(exercise, course, candidate, seed, _release_files(exercise))
+    return _release_one(exercise, course, candidate, seed, _release_files(exercise, mode))
+
+
+def release_mode(answers_file: Path) -> str:
+    """The mode a candidate's variant was released in (keys/<c>/<ex>/answers.json)."""
+    try:
+        mode = json.loads(Path(answers_file).read_text(encoding="utf-8")).get("mode")
+    except (OSError, ValueError, AttributeError):
+        mode = None
+    return mode if mode in ("assessment", "practice") else "assessment"
 
 
 def release(
@@ -634,12 +682,14 @@ def release(
     course: Path,
     roster: Path,
     secret_file: Path | None = None,
+    mode: str = "assessment",
 ) -> ReleaseSummary:
     """Release `exercise` to every candidate of `roster` in the course folder `course`.
 
     Per candidate: seed = candidate_seed(slug, id, secret); the raw tables go to
     release/<c>/<ex>/data/ with the release notebook, README.md (brief + grading environment),
-    requirements.txt and check_outputs.py; the answer key to keys/<c>/<ex>/key/ and the true
+    requirements.txt and check_outputs.py (in practice mode also practice/, see
+    `datalit.grading.practice`); the answer key to keys/<c>/<ex>/key/ and the true
     answers to keys/<c>/<ex>/answers.json. Re-running with the same roster and secret rewrites the
     same bytes; each candidate's folders are replaced whole.
 
@@ -651,7 +701,7 @@ def release(
 
     layout = Course(Path(course))
     candidates = load_roster(roster)
-    files = _release_files(exercise)
+    files = _release_files(exercise, mode)
     layout.ensure()
     secret, secret_path, created = cohort_secret(layout, secret_file)
     released = [
@@ -665,6 +715,44 @@ def release(
         secret_file=secret_path,
         secret_created=created,
     )
+
+
+# --- releasing feedback (assessment mode) ------------------------------------------------------
+
+
+def release_feedback(
+    *, exercise: Exercise, course: Path, candidates: list[str] | None = None
+) -> list[str]:
+    """Copy held candidate views (assessment mode) to COURSE/feedback/<c>/<exercise>/.
+
+    Each candidate's feedback folder is replaced whole (atomically), so a candidate sees the
+    previous release or this one, never a mix. Returns the candidates released.
+
+    Raises:
+        InvalidArgument: a named candidate has no held feedback (not graded yet, or graded in
+            practice mode, where feedback is released at once).
+    """
+    from datalit.grading.report import held_feedback_dir
+
+    layout = Course(Path(course))
+    held_root = held_feedback_dir(layout.root, exercise.slug, "x").parent
+    held = sorted(p.name for p in held_root.iterdir() if p.is_dir()) if held_root.is_dir() else []
+    if candidates:
+        for c in candidates:
+            _check_component(c, "candidate id")
+        unknown = sorted(set(candidates) - set(held))
+        if unknown:
+            raise InvalidArgument(
+                f"no held feedback for {', '.join(unknown)} in {held_root}: grade them first "
+                "(`datalit grade`); practice releases write feedback at once"
+            )
+        held = sorted(set(candidates))
+    for c in held:
+        with _staging(layout, f"feedback-{c}") as work:
+            staged = work / "feedback"
+            shutil.copytree(held_root / c, staged)
+            _replace_dir(staged, layout.feedback_dir(c, exercise.slug))
+    return held
 
 
 # --- collect ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def run_demo(
     grade: Callable[[Exercise, Path], object],
 ) -> tuple[Exercise, Path, object]:
     """Release, submit, collect and grade; `grade(exercise, course)` runs the batch."""
-    from datalit.grading.course import collect, release
+    from datalit.grading.course import collect, release, release_feedback
 
     exercise = load_exercise(DEMO_EXERCISE)
     course = Path(course) if course else Path(tempfile.mkdtemp(prefix="datalit-demo-"))
@@ -47,4 +47,7 @@ def run_demo(
     released = course / "release" / "untouched" / exercise.slug / exercise.notebook
     shutil.copyfile(released, incoming / "untouched.ipynb")
     collect(exercise=exercise, course=course, source=incoming)
-    return exercise, course, grade(exercise, course)
+    summary = grade(exercise, course)
+    # An assessment: the reviewer releases the feedback when done (here, at once).
+    release_feedback(exercise=exercise, course=course)
+    return exercise, course, summary

@@ -756,6 +756,7 @@ class _BatchRun:
     def _finish(self, task: _Task, result: GradeResult) -> None:
         """Executed notebook and reports first, the record (gradebook, then ledger) last: a kill
         anywhere before the ledger is written leaves the submission to be graded again."""
+        from datalit.grading.course import release_mode
         from datalit.grading.record import record
         from datalit.grading.report import report
 
@@ -770,6 +771,7 @@ class _BatchRun:
                 exercise=self.exercise,
                 result=result,
                 kit_anomalies=[p.anomaly for p in self.exercise.generate.plants or ()],
+                hold_feedback=release_mode(task.job.answers_file) == "assessment",
             )
         except Exception as exc:  # a report bug must not lose the grade: record it anyway
             log.exception("the report of %s failed", cand)

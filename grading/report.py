@@ -92,7 +92,12 @@ class Reports:
 
 
 def report(
-    *, course: Path, exercise: Exercise, result: GradeResult, kit_anomalies: list[str]
+    *,
+    course: Path,
+    exercise: Exercise,
+    result: GradeResult,
+    kit_anomalies: list[str],
+    hold_feedback: bool = False,
 ) -> Reports:
     """Write the candidate view and the reviewer view of one graded submission.
 
@@ -101,6 +106,9 @@ def report(
         exercise: The exercise graded (titles, maxima, the suite's anomaly tags).
         result: The grader's result for one submission.
         kit_anomalies: The anomaly types planted in this exercise's data, in plant order.
+        hold_feedback: Assessment mode: write the candidate view to
+            COURSE/reports/<exercise>/held/<candidate>/ until `release_feedback` copies it to
+            COURSE/feedback/<candidate>/<exercise>/ (the reviewer decides when).
 
     Returns:
         The paths written.
@@ -109,8 +117,12 @@ def report(
     candidate = check_candidate(result.candidate)
     _check_exercise(exercise, [result])
     facts = _Facts(exercise, result, kit_anomalies)
-    feedback_dir = course / "feedback" / candidate / exercise.slug
     reviewer_dir = course / "reports" / exercise.slug
+    feedback_dir = (
+        held_feedback_dir(course, exercise.slug, candidate)
+        if hold_feedback
+        else course / "feedback" / candidate / exercise.slug
+    )
     paths = Reports(
         candidate_html=feedback_dir / "report.html",
         candidate_json=feedback_dir / "report.json",
@@ -129,6 +141,11 @@ def report(
     )
     _write(paths.reviewer_csv, _csv(_CHECK_COLUMNS, facts.check_rows()))
     return paths
+
+
+def held_feedback_dir(course: Path, slug: str, candidate: str) -> Path:
+    """Where an assessment's candidate view waits for the reviewer to release it."""
+    return Path(course) / "reports" / slug / "held" / candidate
 
 
 def cohort_report(

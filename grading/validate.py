@@ -5,25 +5,12 @@ functions): importing GX costs 3-7 s, so a worker process calls `warm_up()` once
 and every submission after that reuses the same imported module and ephemeral data context.
 Commands that never validate (`datalit generate`, `datalit list`) never pay for it.
 
+The candidate's all-text table is typed by the rule in `table_typing` before validation.
+
 The suite is kit code (suite.json in the exercise folder: `row_condition` strings reach
 `DataFrame.query()`), so it is loaded only from the exercise, never from a submission. The
 candidate's table is plain data already read by the extract stage.
 
-Typing rule. The extract stage hands over an all-text table, exactly as written. So that numeric
-and date expectations mean something, each column is typed before validation:
-
-1. An empty cell is missing (NA). CSV has no other way to write a missing value, and the kit's
-   own files write missing values as empty fields.
-2. A column the suite treats as text stays text: one compared against a value set holding
-   strings (ids such as "C000123", statuses), or checked by a text-only expectation (regex,
-   value lengths, strftime, JSON parsing).
-3. Otherwise a column becomes numeric when every non-empty cell is a plain decimal number and
-   none has a leading zero ("007" is an identifier, not seven). Whole numbers become int64 when
-   nothing is missing, float64 otherwise (integers too large for float64 stay text).
-4. Otherwise a column becomes datetime when every non-empty cell is an ISO 8601 date or
-   timestamp with a consistent time zone.
-5. Anything else stays text. A column of odd values therefore fails the expectations that need
-   numbers or dates, with GX's observed values, instead of crashing the grader.
 """
 
 from __future__ import annotations
@@ -32,7 +19,6 @@ import copy
 import json
 import math
 import os
-import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,6 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from datalit.grading.results import ExpectationResult, Extracted, Validation
+from datalit.grading.table_typing import (
+    COLUMN_KWARGS,
+    NUMBER_PATTERN,
+    parameter_names,
+    text_columns,
+    typed_for_checks,
+)
 
 from datalit.errors import InvalidArgument
 from datalit.exercise import Exercise
@@ -52,24 +45,10 @@ MAX_TEXT = 200
 """Characters kept of one reported value: candidate text can be arbitrarily long."""
 MAX_ITEMS = 50
 """Items kept of a reported list or dict (observed values such as a column list)."""
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_UNEXPECTED}
-
-# Expectation types that only make sense on text: their column is never converted.
-TEXT_ONLY_MARKERS = ("regex", "like_pattern", "value_lengths", "strftime", "json", "dateutil")
-TEXT_TYPE_NAMES = {"str", "string", "object", "StringDtype"}
-COLUMN_KWARGS = ("column", "column_A", "column_B")
 # Expectation types that need numbers or dates (besides any with min_value/max_value).
 NUMERIC_MARKERS = ("increasing", "decreasing", "mean", "median", "stdev", "sum", "quantile")
 
-# ASCII digits only: Python's \d also matches other scripts' digits, which to_numeric refuses.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_LEADING_ZERO = re.compile(r"[+-]?0[0-9]")
-_ISO_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)?"
-    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
-)
-_MAX_EXACT_FLOAT_INT = 2**53
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_UNEXPECTED}
 
 
 @dataclass(frozen=True)
@@ -167,22 +146,6 @@ def _check_suite(path: Path) -> dict:
     return doc
 
 
-def _parameter_names(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        if set(value) == {"$PARAMETER"}:
-            return {str(value["$PARAMETER"])}
-        return set().union(*(_parameter_names(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_parameter_names(v) for v in value)) if value else set()
-    return set()
-
-
-def _resolve(value: Any, parameters: dict) -> Any:
-    if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
-        return parameters.get(value["$PARAMETER"])
-    return value
-
-
 def table_output_name(exercise: Exercise, suite: dict) -> str:
     name = (suite.get("meta") or {}).get("table")
     tables = [o.name for o in exercise.outputs if o.kind == "table"]
@@ -202,64 +165,6 @@ def table_output_name(exercise: Exercise, suite: dict) -> str:
 
 
 # --- typing the candidate's text --------------------------------------------------------------
-
-
-def text_columns(suite: dict, parameters: dict) -> set[str]:
-    """Columns the suite treats as text (rule 2 of the module docstring)."""
-    keep = set()
-    for e in suite["expectations"]:
-        kwargs = e.get("kwargs") or {}
-        columns = [kwargs[k] for k in COLUMN_KWARGS if isinstance(kwargs.get(k), str)]
-        if not columns:
-            continue
-        value_set = _resolve(kwargs.get("value_set"), parameters)
-        textual = any(marker in e.get("type", "") for marker in TEXT_ONLY_MARKERS)
-        textual |= isinstance(value_set, list | tuple | set) and any(
-            isinstance(v, str) for v in value_set
-        )
-        textual |= _resolve(kwargs.get("type_"), parameters) in TEXT_TYPE_NAMES
-        if textual:
-            keep.update(columns)
-    return keep
-
-
-def typed_for_checks(table: pd.DataFrame, keep_text: set[str]) -> pd.DataFrame:
-    """A copy of the all-text `table` with each column typed by the module's rule."""
-    return pd.DataFrame(
-        {name: _typed_column(table[name], name in keep_text) for name in table.columns},
-        index=table.index,
-    )
-
-
-def _typed_column(text: pd.Series, keep_text: bool) -> pd.Series:
-    text = text.astype("str")
-    empty = (text == "").to_numpy()
-    column = text.mask(empty)
-    if keep_text or empty.all():
-        return column
-    values = text[~empty]
-    if (
-        values.str.fullmatch(_NUMBER.pattern).all()
-        and not values.str.match(_LEADING_ZERO.pattern).any()
-    ):
-        try:
-            numbers = pd.to_numeric(values)
-        except (ValueError, TypeError, OverflowError):
-            return column
-        if not np.isfinite(numbers.to_numpy(dtype="float64")).all():
-            return column  # 1e999: not a number anyone meant
-        if pd.api.types.is_integer_dtype(numbers.dtype):
-            if not empty.any():
-                return numbers.astype("int64")
-            if numbers.abs().max() >= _MAX_EXACT_FLOAT_INT:
-                return column
-        return numbers.astype("float64").reindex(text.index)
-    if values.str.fullmatch(_ISO_DATETIME.pattern).all():
-        try:
-            return pd.to_datetime(column, format="ISO8601")
-        except (ValueError, TypeError, OverflowError):
-            return column  # mixed time zones or out-of-range dates: leave the text to fail checks
-    return column
 
 
 # --- running the suite ------------------------------------------------------------------------
@@ -287,9 +192,7 @@ def validate(exercise: Exercise, extracted: Extracted, *, parameters: dict) -> V
     if output is None or output.status != "ok" or output.table is None:
         reason = output.reason if output is not None else f"{table_name} was not extracted"
         return Validation(results=(), skipped_reason=reason or f"{table_name} is not usable")
-    needed = set().union(
-        *(_parameter_names(e.get("kwargs", {})) for e in suite_doc["expectations"])
-    )
+    needed = set().union(*(parameter_names(e.get("kwargs", {})) for e in suite_doc["expectations"]))
     missing = sorted(needed - set(parameters))
     if missing:
         raise InvalidArgument(
@@ -423,7 +326,7 @@ def _text_column_hint(kind: str, kwargs: dict, frame: pd.DataFrame) -> str:
         if str(column.dtype) != "str":
             continue
         values = column.dropna()
-        odd = values[~values.str.fullmatch(_NUMBER.pattern)]
+        odd = values[~values.str.fullmatch(NUMBER_PATTERN.pattern)]
         example = odd.iloc[0] if len(odd) else (values.iloc[0] if len(values) else "")
         return (
             f"column {name!r} holds text, not numbers or dates (for example "

@@ -95,3 +95,49 @@ def test_autograded_notebook_keeps_the_written_finding_for_formgrader(demo_cours
     )  # from the exercise, not the submission
     assert len("".join(finding[0]["source"])) > 20
     assert any(c["cell_type"] == "code" for c in nb["cells"])
+
+
+def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
+    course = tmp_path / "course"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nann\n", encoding="utf-8")
+    assert (
+        run(
+            "datalit", "release", "orders-cleanup", "--course", str(course), "--roster", str(roster)
+        ).returncode
+        == 0
+    )
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    solution = Path(__file__).resolve().parents[1] / "solutions" / "orders-cleanup"
+    (incoming / "ann.ipynb").write_bytes((solution / "naive.ipynb").read_bytes())
+    assert (
+        run(
+            "datalit", "collect", "orders-cleanup", str(incoming), "--course", str(course)
+        ).returncode
+        == 0
+    )
+    assert run("datalit", "grade", "orders-cleanup", "--course", str(course)).returncode == 0
+    held = course / "reports" / "orders-cleanup" / "held" / "ann" / "report.json"
+    feedback = course / "feedback" / "ann" / "orders-cleanup"
+    assert held.is_file()
+    assert not feedback.exists()
+
+    unknown = run(
+        "datalit",
+        "release-feedback",
+        "orders-cleanup",
+        "--course",
+        str(course),
+        "--candidate",
+        "bob",
+    )
+    assert unknown.returncode != 0
+    assert "no held feedback for bob" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert not feedback.exists()
+
+    r = run("datalit", "release-feedback", "orders-cleanup", "--course", str(course))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "released feedback of orders-cleanup to 1 candidate(s)"
+    assert (feedback / "report.json").read_bytes() == held.read_bytes()
+    assert (feedback / "report.html").is_file()

@@ -572,7 +572,10 @@ def build_batch(tmp_path_factory, *, slow: bool) -> Batch:
     candidates = sorted({*BASELINES, *found, *raw, *special})
     roster = top / "roster.csv"
     roster.write_text("id\n" + "".join(f"{c}\n" for c in candidates), encoding="utf-8")
-    released = run_cli("release", SLUG, "--course", str(course), "--roster", str(roster), env=env)
+    released = run_cli(
+        "release", SLUG, "--course", str(course), "--roster", str(roster), "--mode", "practice",
+        env=env,
+    )
     assert released.returncode == 0, released.stdout + released.stderr
 
     substitutions = {
