@@ -66,13 +66,27 @@ def _parse_plant_options(recipe: str | None, spec: Path | None):
 )
 @click.option("--overwrite", is_flag=True, help="Replace DIR if it holds an earlier dataset.")
 def generate(name, seed, out, rows, fmt, spec, overwrite):
-    """Generate recipe NAME's raw tables into OUT/data and its answer key into OUT/key."""
+    """Generate NAME's raw tables into OUT/data and its answer key into OUT/key. NAME is a recipe
+    (with its default plants) or an exercise slug (its data, and its true answers in
+    OUT/key/answers.json)."""
+    from datalit.exercise import compute_truth, list_exercises, load_exercise
     from datalit.generators.engine import generate as run_generate
     from datalit.generators.output import check_target, write_generated
+    from datalit.generators.recipes import REGISTRY
     from datalit.generators.recipes import get as get_recipe
     from datalit.progress import Steps
 
-    chosen = _parse_plant_options(name, spec)
+    exercise = None
+    if spec is None and name is not None and name not in REGISTRY:
+        if name not in list_exercises():
+            raise DatalitError(
+                f"unknown name {name!r}: give a recipe ({', '.join(sorted(REGISTRY))}) "
+                f"or an exercise ({', '.join(list_exercises())})"
+            )
+        exercise = load_exercise(name)
+        chosen = exercise.generate
+    else:
+        chosen = _parse_plant_options(name, spec)
     get_recipe(chosen.recipe)  # fail fast on a bad name or folder, before any work
     check_target(out, overwrite=overwrite)
     with Steps("generating") as steps:
@@ -83,7 +97,12 @@ def generate(name, seed, out, rows, fmt, spec, overwrite):
             plants=chosen.plants,
             on_step=steps.advance,
         )
-        write_generated(g, out, fmt=fmt, overwrite=overwrite, on_file=steps.advance)
+        answers = None
+        if exercise is not None:
+            answers = compute_truth(exercise, g.clean, g.raw, g.key)["answers"]
+        write_generated(
+            g, out, fmt=fmt, overwrite=overwrite, on_file=steps.advance, answers=answers
+        )
     _print_summary(g, out)
 
 

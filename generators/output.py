@@ -122,8 +122,10 @@ def write_generated(
     fmt: str = "csv",
     overwrite: bool = False,
     on_file: Callable[[str], None] | None = None,
+    answers: dict | None = None,
 ) -> Path:
-    """Write `g` to `out` atomically; `on_file(name)` is called after each file (progress)."""
+    """Write `g` to `out` atomically; `on_file(name)` is called after each file (progress).
+    `answers` replaces the recipe's true answers in key/answers.json (an exercise's truth.py)."""
     if fmt not in FORMATS:
         raise InvalidArgument(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     out = Path(out)
@@ -151,7 +153,8 @@ def write_generated(
             write_csv(df, tmp / "key" / "truth" / f"{name}.csv")
         write_csv(g.key, tmp / "key" / "answer_key.csv")
         (tmp / "key" / "answers.json").write_text(
-            json.dumps(g.answers, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            json.dumps(g.answers if answers is None else answers, indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
         )
         info = manifest(g)
         info["files"] = {

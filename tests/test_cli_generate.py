@@ -171,3 +171,31 @@ def test_anomalies_lists_every_registered_type():
     for line, name in zip(lines, sorted(REGISTRY), strict=True):
         assert REGISTRY[name].description in line
         assert "fraction" in line or "table" in line
+
+
+def test_an_exercise_slug_generates_its_data_and_true_answers(tmp_path):
+    import json
+
+    from datalit.generators.engine import generate
+
+    from datalit.exercise import compute_truth, load_exercise
+
+    out = tmp_path / "oc"
+    r = datalit("generate", "orders-cleanup", "--seed", "5", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    exercise = load_exercise("orders-cleanup")
+    spec = exercise.generate
+    g = generate(spec.recipe, seed=5, rows=spec.rows, plants=spec.plants)
+    expected = compute_truth(exercise, g.clean, g.raw, g.key)["answers"]
+    assert json.loads((out / "key" / "answers.json").read_text()) == json.loads(
+        json.dumps(expected)
+    )
+    assert len(read_raw(out)["orders"]) == len(g.raw["orders"])
+
+
+def test_an_unknown_name_lists_recipes_and_exercises(tmp_path):
+    r = datalit("generate", "nope", "--seed", "1", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2
+    assert "give a recipe (" in r.stderr
+    assert "orders-cleanup" in r.stderr
+    assert not (tmp_path / "x").exists()

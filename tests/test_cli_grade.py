@@ -133,7 +133,8 @@ def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
         "bob",
     )
     assert unknown.returncode != 0
-    assert "no held feedback for bob" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert "no held feedback for bob" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
     assert not feedback.exists()
 
     r = run("datalit", "release-feedback", "orders-cleanup", "--course", str(course))
