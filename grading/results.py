@@ -17,7 +17,12 @@ from typing import Any
 import pandas as pd
 
 # Part statuses
-SCORED, NOT_ATTEMPTED, UNREADABLE, NEEDS_MANUAL = "scored", "not_attempted", "unreadable", "needs_manual"
+SCORED, NOT_ATTEMPTED, UNREADABLE, NEEDS_MANUAL = (
+    "scored",
+    "not_attempted",
+    "unreadable",
+    "needs_manual",
+)
 
 
 @dataclass(frozen=True)
