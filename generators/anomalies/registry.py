@@ -121,7 +121,8 @@ ARGUMENTS: dict[str, Argument] = {
         Argument("fraction", "share of eligible rows to change, in [0, 1]", _fraction),
         Argument(
             "depends_on",
-            "the column that drives where values go missing (MAR)",
+            "the column whose values decide which rows change (MAR: where values go missing; "
+            "careless_labeler: whose labels flip)",
             _column_of("table"),
         ),
         Argument("earlier_column", "the column whose value must come first", _column_of("table")),

@@ -175,7 +175,7 @@ def _prompt_counts(n: int) -> dict[str, int]:
     return counts
 
 
-def _prompts(rng: np.random.Generator, n: int):
+def prompts_and_outputs(rng: np.random.Generator, n: int):
     """The prompt suite and, per prompt, the output pool: CATEGORIES × PHRASINGS texts."""
     rows, pool = [], []
     available = np.zeros((n, len(CATEGORIES)), dtype=bool)
@@ -252,7 +252,7 @@ def eval_runs(src: Seeded, *, rows: int) -> Built:
     mostly agree with the automated check."""
     rng = src.rng
     n_prompts = int(np.clip(rows // 50, 20, 300))
-    suite, available, pool = _prompts(rng, n_prompts)
+    suite, available, pool = prompts_and_outputs(rng, n_prompts)
     expected = [e for _, _, e in suite]
     pool_prompt = np.repeat(np.arange(n_prompts), len(CATEGORIES) * PHRASINGS)
     pool_passes = np.array([passes(expected[p], t) for p, t in zip(pool_prompt, pool, strict=True)])

@@ -21,7 +21,7 @@ from datalit.generators.recipes.eval_runs import (
     CORRECT,
     PHRASINGS,
     UNMATCHED,
-    _prompts,
+    prompts_and_outputs,
 )
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
@@ -90,7 +90,7 @@ def judge_labels(src: Seeded, *, rows: int) -> Built:
     comparisons it favours the first position and the longer output."""
     rng = src.rng
     n_prompts = int(np.clip(rows // 50, 20, 300))
-    suite, available, pool = _prompts(rng, n_prompts)
+    suite, available, pool = prompts_and_outputs(rng, n_prompts)
     prompt_text = [p for _, p, _ in suite]
     task = [t for t, _, _ in suite]
 
