@@ -44,14 +44,16 @@ def test_a_naive_attempt_as_good_as_the_reference_and_an_uncaught_anomaly_fail(t
     solutions = home / "solutions" / "orders-cleanup"
     shutil.copyfile(solutions / "orders-cleanup.ipynb", solutions / "naive.ipynb")
     toml = home / "exercises" / "orders-cleanup" / "exercise.toml"
-    # Without the raw source table, nothing shows that the mis-cased statuses are caught.
-    toml.write_text(toml.read_text().replace('source_table = "orders"\n', ""))
+    # Typos in customer names: no check and no answer depends on the names.
+    extra = '[[generate.plants]]\nanomaly = "typos"\ntable = "customers"\ncolumn = "name"\n'
+    toml.write_text(toml.read_text().replace("[limits]", extra + "fraction = 0.05\n\n[limits]"))
     env = {"PATH": "/usr/bin:/bin", "DATALIT_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
     r = check("orders-cleanup", "--seeds", "2", env=env)
     assert r.returncode == 1, r.stdout + r.stderr
     out = r.stdout
     assert "FAIL the naive attempt's mean is 100.0 %, outside 10–90 %" in out
-    assert "FAIL anomaly inconsistent_case is caught by no graded check" in out
+    assert "FAIL anomaly typos is caught by no graded check" in out
+    assert "FAIL anomaly inconsistent_case" not in out
     assert out.strip().splitlines()[-1] == "check-exercise orders-cleanup: FAIL (2 seeds)"
 
 
