@@ -27,3 +27,12 @@ def test_every_anomaly_has_its_own_test_and_examples_on_real_recipes():
 def test_every_recipe_has_its_own_test():
     for name in RECIPES:
         assert (ROOT / "tests" / "recipes" / f"test_{name}.py").exists(), f"{name} has no test"
+
+
+def test_the_catalog_doc_covers_every_exercise():
+    from datalit.exercise import list_exercises
+
+    doc = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
+    for slug in list_exercises():
+        assert f"| `{slug}` |" in doc, f"docs/exercises.md lacks {slug} in the catalog table"
+        assert f"**{slug}**" in doc, f"docs/exercises.md lacks {slug}'s plants and parts"
