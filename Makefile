@@ -25,6 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	@bash scripts/system-deps.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)
@@ -33,6 +34,7 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)

@@ -44,7 +44,17 @@ def datalit_course(base: Path, copies: int) -> Path:
     course = base / "datalit-course"
     roster = base / "roster.csv"
     roster.write_text("id\n" + "".join(f"c{i:02d}\n" for i in range(copies)), encoding="utf-8")
-    run([str(BIN / "datalit"), "release", EXERCISE, "--course", str(course), "--roster", str(roster)])
+    run(
+        [
+            str(BIN / "datalit"),
+            "release",
+            EXERCISE,
+            "--course",
+            str(course),
+            "--roster",
+            str(roster),
+        ]
+    )
     incoming = base / "incoming"
     incoming.mkdir()
     solution = ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb"
@@ -110,8 +120,13 @@ def nbgrader_course(base: Path, copies: int, data: Path, truth: dict) -> Path:
             body = body.replace(name, json.dumps(value))
         cell = nbformat.v4.new_code_cell(body)
         cell.metadata["nbgrader"] = {
-            "grade": True, "grade_id": grade_id, "locked": True, "points": points,
-            "schema_version": 3, "solution": False, "task": False,
+            "grade": True,
+            "grade_id": grade_id,
+            "locked": True,
+            "points": points,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
         }
         nb.cells.append(cell)
     nbformat.write(nb, course / "source" / EXERCISE / f"{EXERCISE}.ipynb")
@@ -120,7 +135,9 @@ def nbgrader_course(base: Path, copies: int, data: Path, truth: dict) -> Path:
     for i in range(copies):
         folder = course / "submitted" / f"s{i:02d}" / EXERCISE
         folder.mkdir(parents=True)
-        shutil.copyfile(course / "source" / EXERCISE / f"{EXERCISE}.ipynb", folder / f"{EXERCISE}.ipynb")
+        shutil.copyfile(
+            course / "source" / EXERCISE / f"{EXERCISE}.ipynb", folder / f"{EXERCISE}.ipynb"
+        )
         shutil.copytree(data, folder / "data")
     return course
 

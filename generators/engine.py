@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from datalit.generators import key as K
 from datalit.generators.anomalies import get as get_anomaly
 from datalit.generators.recipes import get as get_recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import seeded
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from datalit.generators.text import to_text
 
 KEY_COLUMNS = [

@@ -27,10 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from datalit.generators.engine import Generated
-from datalit.generators.text import to_text
 
 from datalit.errors import InvalidArgument
+from datalit.generators.engine import Generated
+from datalit.generators.text import to_text
 
 FORMATS = ("csv", "parquet")
 

@@ -613,10 +613,9 @@ def _release_files(exercise: Exercise, mode: str = "assessment") -> _ReleaseFile
 def _release_one(
     exercise: Exercise, course: Course, candidate: Candidate, seed: int, files: _ReleaseFiles
 ) -> ReleasedCandidate:
+    from datalit.exercise import compute_truth
     from datalit.generators.engine import generate
     from datalit.generators.output import write_generated
-
-    from datalit.exercise import compute_truth
 
     spec = exercise.generate
     generated = generate(spec.recipe, seed=seed, rows=spec.rows, plants=spec.plants)

@@ -55,10 +55,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from datalit.grading.results import Extracted, OutputFile
 
 from datalit.errors import InvalidArgument
 from datalit.exercise import Exercise, Output
+from datalit.grading.results import Extracted, OutputFile
 
 OK, MISSING, UNREADABLE = "ok", "missing", "unreadable"
 

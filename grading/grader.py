@@ -57,6 +57,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from datalit.errors import DatalitError
+from datalit.exercise import Exercise, load_exercise
 from datalit.grading.results import (
     NEEDS_MANUAL,
     NOT_ATTEMPTED,
@@ -66,9 +68,6 @@ from datalit.grading.results import (
     PartScore,
     Score,
 )
-
-from datalit.errors import DatalitError
-from datalit.exercise import Exercise, load_exercise
 
 log = logging.getLogger(__name__)
 

@@ -59,10 +59,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datalit.grading.results import NEEDS_MANUAL, GradeResult
-
 from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import SLUG, Exercise, Part
+from datalit.grading.results import NEEDS_MANUAL, GradeResult
 
 GRADEBOOK = "gradebook.db"
 CONFIG = "nbgrader_config.py"

@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datalit.grading.record import check_candidate, write_atomic
-from datalit.grading.results import NEEDS_MANUAL, GradeResult, PartScore
 from markupsafe import Markup, escape
 
 from datalit.errors import InvalidArgument
 from datalit.exercise import Exercise
+from datalit.grading.record import check_candidate, write_atomic
+from datalit.grading.results import NEEDS_MANUAL, GradeResult, PartScore
 
 REPORT_FORMAT = 1
 TEMPLATES = Path(__file__).with_name("templates")

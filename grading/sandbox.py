@@ -62,10 +62,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import nbformat
-from datalit.grading.runner import ALLOWED_MIME, MAX_IMAGE_BYTES
 from nbformat import v4 as nbv4
 
 from datalit.errors import DatalitError, InvalidArgument
+from datalit.grading.runner import ALLOWED_MIME, MAX_IMAGE_BYTES
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,8 @@ import math
 from pathlib import PurePosixPath
 from typing import Any
 
+from datalit.errors import InvalidArgument
+from datalit.exercise import Exercise, Part
 from datalit.grading.results import (
     NEEDS_MANUAL,
     NOT_ATTEMPTED,
@@ -40,9 +42,6 @@ from datalit.grading.results import (
     Score,
     Validation,
 )
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import Exercise, Part
 
 # Absorbs float representation error at the tolerance boundary (e.g. 0.5% of 200.0), so that a
 # value exactly at the tolerance counts, as documented.

@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import Exercise
 from datalit.grading.results import ExpectationResult, Extracted, Validation
 from datalit.grading.table_typing import (
     COLUMN_KWARGS,
@@ -35,9 +38,6 @@ from datalit.grading.table_typing import (
     text_columns,
     typed_for_checks,
 )
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import Exercise
 
 MAX_UNEXPECTED = 20
 """Failing values kept per expectation (reviewer view)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
-from datalit.generators.recipes import get as get_recipe
 
+from datalit.generators.recipes import get as get_recipe
 from datalit.seeding import seeded
 
 SMALL_ROWS = 200

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from datalit.generators import key as K
-from datalit.generators.anomalies import REGISTRY
-from datalit.generators.engine import plant_all
-from datalit.generators.spec import Plant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datalit.errors import InvalidArgument
+from datalit.generators import key as K
+from datalit.generators.anomalies import REGISTRY
+from datalit.generators.engine import plant_all
+from datalit.generators.spec import Plant
 from tests.conftest import small_tables
 
 NAMES = sorted(REGISTRY)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from datalit.generators import key as K
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.output import read_key, read_raw
@@ -176,9 +177,8 @@ def test_anomalies_lists_every_registered_type():
 def test_an_exercise_slug_generates_its_data_and_true_answers(tmp_path):
     import json
 
-    from datalit.generators.engine import generate
-
     from datalit.exercise import compute_truth, load_exercise
+    from datalit.generators.engine import generate
 
     out = tmp_path / "oc"
     r = datalit("generate", "orders-cleanup", "--seed", "5", "--out", str(out))

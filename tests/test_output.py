@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from datalit.generators.engine import generate
 from datalit.generators.output import write_generated
 

@@ -6,11 +6,11 @@ import random
 
 import numpy as np
 import pytest
-from datalit.generators.engine import generate
 from hypothesis import given
 from hypothesis import strategies as st
 
 from datalit.errors import InvalidArgument
+from datalit.generators.engine import generate
 from datalit.seeding import MAX_SEED, candidate_seed, seeded
 
 

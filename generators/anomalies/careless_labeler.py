@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from datalit.errors import InvalidArgument
 from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import text_rows
-
-from datalit.errors import InvalidArgument
 
 # A label column names one of a few classes (pass/fail, a verdict), like label_noise's.
 MAX_LABELS = 20

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from datalit.errors import InvalidArgument
 from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import datetime_cells, datetimes
-
-from datalit.errors import InvalidArgument
 
 DAY = 86_400
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+
+from datalit.errors import InvalidArgument
 from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.text import is_text
-
-from datalit.errors import InvalidArgument
 
 
 @anomaly(

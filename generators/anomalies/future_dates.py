@@ -6,6 +6,7 @@ import calendar
 
 import numpy as np
 import pandas as pd
+
 from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import datetime_cells, datetimes

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
-from datalit.generators.anomalies.registry import Planted, anomaly
 
 from datalit.errors import InvalidArgument
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
+from datalit.generators.anomalies.registry import Planted, anomaly
 
 # A label column names one of a few classes (a status, a verdict, a category); a column with more
 # different values is an attribute, whose wrong values plausible_wrong_value plants.

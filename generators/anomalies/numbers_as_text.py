@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pandas as pd
+
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import text_rows

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from datalit.errors import InvalidArgument
 from datalit.generators import key as K
 from datalit.generators.parallel import parallel_map
 from datalit.generators.text import as_text_column, is_text, to_text
-
-from datalit.errors import InvalidArgument
 
 
 def pick_rows(

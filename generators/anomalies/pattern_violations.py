@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pandas as pd
+
+from datalit.errors import InvalidArgument
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.text import is_text
-
-from datalit.errors import InvalidArgument
 
 # A well-formed address: a local part without spaces or "@", then a domain of dot-separated
 # labels (the shape HTML's <input type=email> accepts, with at least one dot in the domain).

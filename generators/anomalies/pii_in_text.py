@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from faker.providers.address.en_US import Provider as _Address
+from faker.providers.person.en_US import Provider as _Person
+
+from datalit.errors import InvalidArgument
 from datalit.generators import vocab
 from datalit.generators import vocab_llm as V
 from datalit.generators.anomalies.patch import pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.pools import fill_digits
 from datalit.generators.text import is_text
-from faker.providers.address.en_US import Provider as _Address
-from faker.providers.person.en_US import Provider as _Person
-
-from datalit.errors import InvalidArgument
 
 # Faker's en_US name lists (US Census and SSA sources, cited by Faker) read as plain data: the
 # anomaly draws from them with its own rng, so no Faker instance (or its random state) is used.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import decimals, number_cells, numbers

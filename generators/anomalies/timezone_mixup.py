@@ -7,10 +7,10 @@ import zoneinfo
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
-from datalit.generators.anomalies.registry import Planted, anomaly
 
 from datalit.errors import InvalidArgument
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
+from datalit.generators.anomalies.registry import Planted, anomaly
 
 
 def _valid_zone(name) -> bool:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from datalit.generators.text import is_text, text_list, to_text
 
 from datalit.errors import InvalidArgument
+from datalit.generators.text import is_text, text_list, to_text
 
 CANONICAL = "%Y-%m-%d %H:%M:%S"
 """How a timestamp reads as text in the raw tables and the key (``text.to_text``)."""

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from faker.providers.person.en_US import Provider as _Person
+
 from datalit.generators import vocab
 from datalit.generators import vocab_llm as V
 from datalit.generators.pools import (
@@ -43,8 +45,6 @@ from datalit.generators.pools import (
 )
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-from faker.providers.person.en_US import Provider as _Person
-
 from datalit.seeding import Seeded
 
 START = np.datetime64("2024-03-01T00:00:00", "s").astype(np.int64)

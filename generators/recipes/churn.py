@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from datalit.generators.pools import categorical, series, weighted_codes, zero_padded
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import Seeded
 
 SNAPSHOT_START = np.datetime64("2023-01-01", "D")

@@ -15,11 +15,11 @@ import math
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
 from datalit.generators import vocab_llm as V
 from datalit.generators.pools import series, take, weighted_codes, zero_padded
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import Seeded
 
 CATEGORIES = V.OUTPUT_CATEGORIES

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
 from datalit.generators import vocab_llm as V
 from datalit.generators.pools import fixed_width, series, take, weighted_codes, zero_padded
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import Seeded
 
 # Events span two months that cross the US (2024-03-10) and EU (2024-03-31) switches to summer

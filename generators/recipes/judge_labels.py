@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from datalit.generators import vocab_llm as V
 from datalit.generators.pools import series, take, weighted_codes, zero_padded
 from datalit.generators.recipes.eval_runs import (
@@ -25,7 +26,6 @@ from datalit.generators.recipes.eval_runs import (
 )
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import Seeded
 
 MODELS = tuple(V.MODEL_VERSIONS)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from datalit.generators import vocab
 from datalit.generators.parallel import in_background
 from datalit.generators.pools import (
@@ -24,7 +25,6 @@ from datalit.generators.pools import (
 )
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import Seeded
 
 SIGNUP_START = np.datetime64("2022-01-01T00:00:00", "s")

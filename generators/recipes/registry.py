@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from datalit.generators.spec import Plant
 
 from datalit.errors import InvalidArgument, UnknownName
+from datalit.generators.spec import Plant
 from datalit.seeding import Seeded
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from datalit.generators import vocab
 from datalit.generators.pools import categorical, weighted_codes
 from datalit.generators.recipes.registry import Built, recipe
 from datalit.generators.spec import Plant
-
 from datalit.seeding import Seeded
 
 # Kilograms per unit. The pound is exactly 0.45359237 kg (international yard and pound

@@ -11,6 +11,7 @@ a re-cleaning of the raw tables, so a world where the planted values were real g
 from __future__ import annotations
 
 import pandas as pd
+
 from datalit.generators.recipes.judge_labels import judge_metrics
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+
 from datalit.generators import vocab_llm as V
 from datalit.generators.recipes.chat_traces import find_pii
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.engine import plant_all
 from datalit.generators.spec import Plant
-
 from tests.conftest import small_tables
 
 

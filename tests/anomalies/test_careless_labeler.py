@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from datalit.generators import key as K
 
 from datalit.errors import InvalidArgument
+from datalit.generators import key as K
 from tests.anomalies._helpers import call, plant
 
 ARGS = {"table": "runs", "column": "human_label", "depends_on": "labeler"}

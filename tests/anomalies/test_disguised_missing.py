@@ -3,7 +3,6 @@ from datalit.generators.anomalies.disguised_missing import (
     NUMBER_PLACEHOLDERS,
     TEXT_PLACEHOLDERS,
 )
-
 from tests.anomalies._helpers import plant
 
 

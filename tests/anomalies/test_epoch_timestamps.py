@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
-from datalit.generators import key as K
 
 from datalit.errors import InvalidArgument
+from datalit.generators import key as K
 from tests.anomalies._helpers import call, plant
 
 

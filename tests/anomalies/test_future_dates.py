@@ -1,13 +1,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.generators import key as K
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.anomalies.future_dates import _year_typos
 from datalit.generators.engine import plant_all
 from datalit.generators.spec import Plant
-
-from datalit.errors import InvalidArgument
 from tests.anomalies._helpers import call, plant
 from tests.conftest import small_tables
 

@@ -1,7 +1,7 @@
 import pytest
-from datalit.generators import key as K
 
 from datalit.errors import InvalidArgument
+from datalit.generators import key as K
 from tests.anomalies._helpers import call, plant
 
 

@@ -4,12 +4,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.generators import key as K
 from datalit.generators.anomalies.mixed_date_formats import EXCEL_EPOCH, FORMATS
 from datalit.generators.engine import plant_all
 from datalit.generators.spec import Plant
-
-from datalit.errors import InvalidArgument
 from tests.anomalies._helpers import call, plant
 from tests.conftest import small_tables
 

@@ -3,12 +3,12 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.generators import key as K
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.anomalies.numbers_as_text import formats
 from datalit.generators.text import text_list
-
-from datalit.errors import InvalidArgument
 from tests.anomalies._helpers import call, plant
 
 

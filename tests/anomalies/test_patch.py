@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from datalit.generators import key as K
 from datalit.generators.anomalies.patch import copy_rows, replace_cells, row_positions
 from datalit.generators.pools import categorical

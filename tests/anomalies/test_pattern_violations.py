@@ -4,6 +4,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.generators import key as K
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.anomalies.pattern_violations import (
@@ -11,8 +13,6 @@ from datalit.generators.anomalies.pattern_violations import (
     EMAIL_VIOLATIONS,
     PHONE_VIOLATIONS,
 )
-
-from datalit.errors import InvalidArgument
 from tests.anomalies._helpers import call, plant
 
 

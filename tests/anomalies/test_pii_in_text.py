@@ -3,13 +3,13 @@ import re
 
 import numpy as np
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.generators import vocab
 from datalit.generators import vocab_llm as V
 from datalit.generators.engine import plant_all
 from datalit.generators.recipes.chat_traces import PII_PATTERNS, luhn_valid
 from datalit.generators.spec import Plant
-
-from datalit.errors import InvalidArgument
 from tests.anomalies._helpers import call, plant
 from tests.conftest import small_tables
 

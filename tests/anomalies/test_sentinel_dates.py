@@ -1,10 +1,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from datalit.generators import key as K
-from datalit.generators.anomalies import REGISTRY
 
 from datalit.errors import InvalidArgument
+from datalit.generators import key as K
+from datalit.generators.anomalies import REGISTRY
 from tests.anomalies._helpers import call, plant
 from tests.conftest import small_tables
 

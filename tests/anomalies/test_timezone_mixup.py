@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from datalit.generators.anomalies import REGISTRY
 
 from datalit.errors import InvalidArgument
+from datalit.generators.anomalies import REGISTRY
 from tests.anomalies._helpers import call, plant
 from tests.conftest import small_tables
 

@@ -1,11 +1,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.generators import key as K
 from datalit.generators.anomalies import REGISTRY
 from datalit.generators.anomalies.typos import QWERTY_NEIGHBOURS, SUBSTITUTE, SWAP, mistype
-
-from datalit.errors import InvalidArgument
 from tests.anomalies._helpers import call, plant
 
 

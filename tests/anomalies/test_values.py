@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from datalit.generators.anomalies.values import ascii_letter_counts, text_rows
-from datalit.generators.pools import categorical
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from datalit.generators.anomalies.values import ascii_letter_counts, text_rows
+from datalit.generators.pools import categorical
 
 # Any text but lone surrogates, which no UTF-8 column can hold.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)))

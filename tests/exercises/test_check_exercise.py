@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from datalit.grading.check import Coverage, SeedResult, _verdict
 
 from datalit.exercise import list_exercises, repo_root
+from datalit.grading.check import Coverage, SeedResult, _verdict
 
 BIN = Path(sys.executable).parent
 ROOT = repo_root()

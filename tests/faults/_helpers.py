@@ -20,10 +20,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from datalit.exercise import load_exercise
 from datalit.grading.course import collect, release
 from datalit.grading.record import ledger_path
-
-from datalit.exercise import load_exercise
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -20,13 +20,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from datalit.grading import grader
-from datalit.grading.grader import Job, grade_one
-from datalit.grading.record import record
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from datalit.exercise import load_exercise
+from datalit.grading import grader
+from datalit.grading.grader import Job, grade_one
+from datalit.grading.record import record
 from tests.faults import strategies as fs
 from tests.faults._helpers import (
     EXERCISE,

@@ -21,14 +21,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from datalit.grading import grader
-from datalit.grading.grader import Job, grade_one
-from datalit.grading.record import record
-from datalit.grading.sandbox import Limits, execute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datalit.exercise import load_exercise
+from datalit.grading import grader
+from datalit.grading.grader import Job, grade_one
+from datalit.grading.record import record
+from datalit.grading.sandbox import Limits, execute
 from tests.faults import strategies as fs
 from tests.faults._helpers import (
     EXERCISE,

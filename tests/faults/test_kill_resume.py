@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from datalit.grading.grader import grader_version
 from datalit.grading.record import TEST_PAUSE_ENV, ledger_is_current
-
 from tests.faults._helpers import (
     EXERCISE,
     Tracker,

@@ -10,6 +10,10 @@ from pathlib import Path
 import nbclient
 import nbformat
 import pytest
+from nbformat import v4
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import load_exercise
 from datalit.generators.engine import generate
 from datalit.generators.output import write_generated
 from datalit.grading.authoring import (
@@ -23,10 +27,6 @@ from datalit.grading.authoring import (
     source_notebook_path,
     write_release_notebook,
 )
-from nbformat import v4
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import load_exercise
 
 SLUG = "orders-cleanup"
 

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import load_exercise
 from datalit.grading.course import (
     Course,
     SubmissionLimits,
@@ -24,9 +27,6 @@ from datalit.grading.course import (
     load_roster,
     release,
 )
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import load_exercise
 from datalit.seeding import candidate_seed
 
 SLUG = "orders-cleanup"

@@ -14,12 +14,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from datalit.generators.engine import generate
-from datalit.generators.output import write_csv
-from datalit.grading.extract import MAX_JSON_DEPTH, extract, extract_output
 
 from datalit.errors import InvalidArgument
 from datalit.exercise import Output, load_exercise
+from datalit.generators.engine import generate
+from datalit.generators.output import write_csv
+from datalit.grading.extract import MAX_JSON_DEPTH, extract, extract_output
 
 CSV = Output(name="orders_clean", path="outputs/orders_clean.csv", kind="table")
 JSON = Output(name="flags", path="outputs/flags.json", kind="json")

@@ -15,10 +15,10 @@ from pathlib import Path
 import nbclient
 import nbformat
 import pytest
-from datalit.generators.engine import generate
-from datalit.generators.output import write_generated
 
 from datalit.exercise import compute_truth, load_exercise
+from datalit.generators.engine import generate
+from datalit.generators.output import write_generated
 
 SEEDS = (11, 2024, 987654321)
 EXERCISE = load_exercise("orders-cleanup")

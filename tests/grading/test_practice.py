@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from datalit.exercise import load_exercise
 from datalit.grading.course import release
 from datalit.grading.extract import extract
 from datalit.grading.validate import load_suite, validate
-
-from datalit.exercise import load_exercise
 
 EXERCISE = load_exercise("orders-cleanup")
 SUITE = load_suite(EXERCISE)

@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from datalit.errors import DatalitError, InvalidArgument
+from datalit.exercise import Exercise, load_exercise
 from datalit.grading.record import (
     TEST_PAUSE_ENV,
     ensure_course,
@@ -32,9 +35,6 @@ from datalit.grading.record import (
     record,
 )
 from datalit.grading.results import NEEDS_MANUAL, SCORED, GradeResult, PartScore, Score
-
-from datalit.errors import DatalitError, InvalidArgument
-from datalit.exercise import Exercise, load_exercise
 
 REPO = Path(__file__).resolve().parents[2]
 NBGRADER = Path(sys.executable).parent / "nbgrader"

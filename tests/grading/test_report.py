@@ -18,6 +18,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import load_exercise
 from datalit.grading.report import cohort_report, csv_cell, report
 from datalit.grading.results import (
     NEEDS_MANUAL,
@@ -30,9 +33,6 @@ from datalit.grading.results import (
     Validation,
 )
 from datalit.grading.sandbox import Execution
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import load_exercise
 
 EXERCISE = load_exercise("orders-cleanup")
 SUITE = json.loads(EXERCISE.suite_path.read_text())["expectations"]

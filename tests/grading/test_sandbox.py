@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
 from datalit.grading.sandbox import (
     SLOT_UID_BASE,
     Execution,
@@ -24,8 +26,6 @@ from datalit.grading.sandbox import (
     bwrap_available,
     execute,
 )
-
-from datalit.errors import InvalidArgument
 
 # A slot per test process, so that two test runs on one machine do not share (and kill) a uid.
 SLOT = 100 + (os.getpid() % 400) * 2

@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import load_exercise
 from datalit.generators.engine import generate
 from datalit.generators.output import write_csv
 from datalit.grading.extract import extract
@@ -19,9 +22,6 @@ from datalit.grading.results import (
 )
 from datalit.grading.score import score
 from datalit.grading.validate import validate
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import load_exercise
 
 EXERCISE = load_exercise("orders-cleanup")
 TRUE_ORPHANS = [100011, 100042, 100077, 100123]

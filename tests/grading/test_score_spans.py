@@ -6,10 +6,10 @@ import dataclasses
 
 import pandas as pd
 import pytest
-from datalit.grading.results import Extracted, OutputFile, Validation
-from datalit.grading.score import score
 
 from datalit.exercise import Output, Part, load_exercise
+from datalit.grading.results import Extracted, OutputFile, Validation
+from datalit.grading.score import score
 
 BASE = load_exercise("orders-cleanup")
 SPANS = Part(

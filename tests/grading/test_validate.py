@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from datalit.errors import InvalidArgument
+from datalit.exercise import load_exercise
 from datalit.generators.engine import generate
 from datalit.generators.output import write_csv
 from datalit.grading.extract import extract
@@ -27,9 +30,6 @@ from datalit.grading.validate import (
     validate,
     warm_up,
 )
-
-from datalit.errors import InvalidArgument
-from datalit.exercise import load_exercise
 
 SEED = 20240611
 CSV_PATH = "outputs/orders_clean.csv"

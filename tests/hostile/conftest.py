@@ -573,7 +573,14 @@ def build_batch(tmp_path_factory, *, slow: bool) -> Batch:
     roster = top / "roster.csv"
     roster.write_text("id\n" + "".join(f"{c}\n" for c in candidates), encoding="utf-8")
     released = run_cli(
-        "release", SLUG, "--course", str(course), "--roster", str(roster), "--mode", "practice",
+        "release",
+        SLUG,
+        "--course",
+        str(course),
+        "--roster",
+        str(roster),
+        "--mode",
+        "practice",
         env=env,
     )
     assert released.returncode == 0, released.stdout + released.stderr

@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 
 import pytest
-from datalit.grading import sandbox
 
+from datalit.grading import sandbox
 from tests.hostile.conftest import (
     BASELINES,
     GRADER_PEAK_BOUND,

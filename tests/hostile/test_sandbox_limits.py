@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from datalit.grading import sandbox
 from datalit.grading.sandbox import Limits, execute
 

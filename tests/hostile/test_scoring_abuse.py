@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from datalit.exercise import load_exercise
 from datalit.grading.extract import extract
 from datalit.grading.score import score
 from datalit.grading.validate import validate
-
-from datalit.exercise import load_exercise
 
 EXERCISE = load_exercise("orders-cleanup")
 COLUMNS = (

@@ -8,13 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
 from datalit.generators import key as K
 from datalit.generators import vocab
 from datalit.generators import vocab_llm as V
 from datalit.generators.engine import generate
 from datalit.generators.recipes import get
 from datalit.generators.recipes.chat_traces import PII_PATTERNS, find_pii, luhn_valid
-
 from datalit.seeding import seeded
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")

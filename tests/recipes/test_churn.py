@@ -1,7 +1,7 @@
 import pandas as pd
+
 from datalit.generators.engine import generate
 from datalit.generators.recipes.churn import DRIFT_FROM, EXPORT_DATE, POST_OUTCOME_COLUMNS
-
 from tests.conftest import small_tables
 
 

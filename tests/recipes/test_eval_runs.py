@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 from datalit.generators import key as K
 from datalit.generators import vocab_llm as V
 from datalit.generators.engine import generate
 from datalit.generators.recipes import get
 from datalit.generators.recipes.eval_runs import passes
-
 from datalit.seeding import seeded
 
 

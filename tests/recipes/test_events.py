@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
+
 from datalit.generators import key as K
 from datalit.generators import vocab_llm as V
 from datalit.generators.engine import generate
 from datalit.generators.recipes import get
 from datalit.generators.recipes.events import local_time_text, offset_text
-
 from datalit.seeding import seeded
 
 WINDOW = (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-05-01"))

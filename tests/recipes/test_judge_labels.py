@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from datalit.generators import key as K
 from datalit.generators import vocab_llm as V
 from datalit.generators.engine import generate
@@ -14,7 +15,6 @@ from datalit.generators.recipes.judge_labels import (
     corrected_failure_rate,
     flip_rate,
 )
-
 from datalit.seeding import seeded
 
 

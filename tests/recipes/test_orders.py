@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+
 from datalit.generators import vocab
 from datalit.generators.recipes import get
-
 from datalit.seeding import seeded
 
 EMAIL = re.compile(r"^[a-z0-9.\-]+@([a-z0-9\-]+\.)+[a-z]+$")

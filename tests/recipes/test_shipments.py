@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from datalit.generators import vocab
 from datalit.generators.recipes import get
 from datalit.generators.recipes.shipments import KG_PER_UNIT, MAX_KG, MIN_KG
-
 from datalit.seeding import seeded
 
 
