@@ -636,6 +636,7 @@ def _release_one(
             "answers": truth["answers"],
             "suite_parameters": truth["suite_parameters"],
             "mode": files.mode,
+            "student": student_fields(candidate),
         }
         (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
         if files.suite is not None:
@@ -664,6 +665,25 @@ def release_variant(
 ) -> ReleasedCandidate:
     """Release one variant with an explicit seed (check-exercise: three attempts per seed)."""
     return _release_one(exercise, course, candidate, seed, _release_files(exercise, mode))
+
+
+def student_fields(candidate: Candidate) -> dict[str, str]:
+    """The roster's name and email as nbgrader's student fields (formgrader shows them): the
+    name's first word is the first name, the rest the last name; empty fields are left out."""
+    first, _, last = candidate.name.strip().partition(" ")
+    fields = {"first_name": first, "last_name": last.strip(), "email": candidate.email}
+    return {k: v[:128] for k, v in fields.items() if v}
+
+
+def released_student(answers_file: Path) -> dict[str, str] | None:
+    """The student fields recorded at release (keys/<c>/<ex>/answers.json), or None."""
+    try:
+        fields = json.loads(Path(answers_file).read_text(encoding="utf-8")).get("student")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(fields, dict) or not fields:
+        return None
+    return {k: v for k, v in fields.items() if isinstance(v, str)} or None
 
 
 def release_mode(answers_file: Path) -> str:

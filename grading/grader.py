@@ -755,7 +755,7 @@ class _BatchRun:
     def _finish(self, task: _Task, result: GradeResult) -> None:
         """Executed notebook and reports first, the record (gradebook, then ledger) last: a kill
         anywhere before the ledger is written leaves the submission to be graded again."""
-        from datalit.grading.course import release_mode
+        from datalit.grading.course import release_mode, released_student
         from datalit.grading.record import record
         from datalit.grading.report import report
 
@@ -776,7 +776,12 @@ class _BatchRun:
             log.exception("the report of %s failed", cand)
             self.failed.append(cand)
             self._tell(f"{cand}: report error {type(exc).__name__}: {exc}", None)
-        record(course=self.course, exercise=self.exercise, result=result)
+        record(
+            course=self.course,
+            exercise=self.exercise,
+            result=result,
+            student=released_student(task.job.answers_file),
+        )
         self._release(cand)
         if result.status == GRADER_ERROR and cand not in self.failed:
             self.failed.append(cand)

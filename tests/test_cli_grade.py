@@ -100,7 +100,7 @@ def test_autograded_notebook_keeps_the_written_finding_for_formgrader(demo_cours
 def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
     course = tmp_path / "course"
     roster = tmp_path / "roster.csv"
-    roster.write_text("id\nann\n", encoding="utf-8")
+    roster.write_text("id,name,email\nann,Ann van Lee,ann@example.org\n", encoding="utf-8")
     assert (
         run(
             "datalit", "release", "orders-cleanup", "--course", str(course), "--roster", str(roster)
@@ -142,3 +142,13 @@ def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
     assert r.stdout.strip() == "released feedback of orders-cleanup to 1 candidate(s)"
     assert (feedback / "report.json").read_bytes() == held.read_bytes()
     assert (feedback / "report.html").is_file()
+
+    # The roster's name and email reach nbgrader's gradebook (formgrader, nbgrader export).
+    assert run("nbgrader", "export", cwd=course).returncode == 0
+    (row,) = csv.DictReader(io.StringIO((course / "grades.csv").read_text()))
+    assert (row["student_id"], row["first_name"], row["last_name"], row["email"]) == (
+        "ann",
+        "Ann",
+        "van Lee",
+        "ann@example.org",
+    )
