@@ -79,6 +79,8 @@ class Validation:
     results: tuple[ExpectationResult, ...]
     skipped_reason: str = ""
     """Set when the suite could not run at all (its table output missing or unreadable)."""
+    expected_rows: int | None = None
+    """The row count the suite expects (its expect_table_row_count_to_equal), when it has one."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ view shows.
 Part kinds:
 
 - ``suite``: the points of the passed expectations of that part (suite.json meta); on a table
-  without rows, checks of each row's values pass vacuously and earn nothing.
+  without rows, checks of each row's values pass vacuously and earn nothing, and so they do on a
+  table with less than half the rows the suite expects (a few hand-picked clean rows prove
+  nothing about cleaning the table).
 - ``ids``: F1 of the flagged ids against the key, times the part's points. Ids are compared as
   stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
   once however often it is listed.
@@ -135,17 +137,24 @@ def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> 
     mine = [r for r in validation.results if r.part == part.id]
     passed = [r for r in mine if r.success]
     # A check of a column's values passes on a table without rows (no value breaks it), but it
-    # proved nothing: it earns no points, or a header line alone would earn most of a part.
-    vacuous = [r for r in passed if rows == 0 and r.type.startswith(ROW_CHECKS)]
+    # proved nothing: it earns no points, or a header line alone would earn most of a part. The
+    # same holds for a table cut down to a few rows that happen to be clean.
+    sparse = bool(rows and validation.expected_rows and rows * 2 < validation.expected_rows)
+    vacuous = [r for r in passed if (rows == 0 or sparse) and r.type.startswith(ROW_CHECKS)]
     earning = [r for r in passed if r not in vacuous]
     points = min(round(sum(r.points for r in earning), 2), part.points)
     public = [r for r in mine if r.public]
     public_failed = [r for r in public if not r.success]
     lines = [f"{len(public) - len(public_failed)} of {len(public)} public checks passed."]
-    if vacuous:
+    if vacuous and rows == 0:
         lines.append(
             "The table has no rows: the checks of its values found nothing wrong because they "
             "found nothing at all, and earn no points."
+        )
+    elif vacuous:
+        lines.append(
+            "The table has less than half the rows it should: checks of the values of so few "
+            "rows prove little about the cleaning, and earn no points."
         )
     for r in public_failed:
         lines.append(f"- {r.feedback}" + (f" ({r.error})" if r.error else ""))

@@ -35,6 +35,7 @@ from datalit.grading.table_typing import (
     COLUMN_KWARGS,
     NUMBER_PATTERN,
     parameter_names,
+    resolve_parameter,
     text_columns,
     typed_for_checks,
 )
@@ -205,7 +206,16 @@ def validate(exercise: Exercise, extracted: Extracted, *, parameters: dict) -> V
         _expectation_result(entry, gx_results.get(entry["id"]), frame)
         for entry in suite_doc["expectations"]
     )
-    return Validation(results=results)
+    return Validation(results=results, expected_rows=_expected_rows(suite_doc, parameters))
+
+
+def _expected_rows(suite: dict, parameters: dict) -> int | None:
+    for e in suite["expectations"]:
+        if e.get("type") == "expect_table_row_count_to_equal":
+            value = resolve_parameter((e.get("kwargs") or {}).get("value"), parameters)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
 
 
 def _build_suite(gx: Any, doc: dict) -> Any:

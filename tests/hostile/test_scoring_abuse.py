@@ -50,3 +50,30 @@ def test_a_table_with_rows_keeps_its_points(tmp_path):
     part, _ = _clean_orders_part(tmp_path, COLUMNS + "\n" + row + other)
     assert part.points == part.max_points
     assert not part.details["vacuous"]
+
+
+def test_a_few_hand_picked_clean_rows_earn_only_the_table_checks(tmp_path):
+    """One valid row out of the hundreds the table should hold passes every check of a row's
+    values; a candidate who cuts the table down to it must not earn those checks' points."""
+    row = "100001,C000001,P001,1,9.5,EUR,2024-01-01 10:00:00,,delivered\n"
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "orders_clean.csv").write_text(COLUMNS + "\n" + row)
+    extracted = extract(EXERCISE, tmp_path)
+    validation = validate(EXERCISE, extracted, parameters={**PARAMETERS, "clean_order_rows": 1800})
+    part = next(
+        p
+        for p in score(EXERCISE, extracted, validation, answers=ANSWERS).parts
+        if p.id == "clean_orders"
+    )
+    assert validation.expected_rows == 1800
+    row_checks = {
+        r.id for r in validation.results if r.success and r.type.startswith("expect_column_values_")
+    }
+    assert row_checks
+    assert row_checks <= set(part.details["vacuous"])
+    table_checks = sum(
+        r.points for r in validation.results if r.success and r.type.startswith("expect_table_")
+    )
+    assert part.points == table_checks
+    assert "less than half the rows it should" in part.feedback
+    assert "1800" not in part.feedback
