@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -17,26 +18,38 @@ MAX_SEED = 2**63 - 1
 
 @dataclass(frozen=True)
 class Seeded:
-    """The random sources of one generation run. Everything random takes one of these."""
+    """The random sources of one generation run. Everything random takes one of these.
+
+    The Faker instance is built on first use (building one scans Faker's provider packages,
+    ~17 ms, and several recipes only read Faker's lists, see `pools.py`); its seed is drawn
+    from `rng` when the sources are made, so the rng's stream does not depend on whether Faker
+    is ever used.
+    """
 
     seed: int
     rng: np.random.Generator
-    faker: Faker
+    faker_seed: int
+    locale: str = "en_US"
+
+    @functools.cached_property
+    def faker(self) -> Faker:
+        """A Faker instance seeded with `faker_seed` (the same values on every access)."""
+        from faker import Faker
+
+        fake = Faker(self.locale)
+        # Seeding the instance (not Faker.seed) keeps Faker's shared random module untouched.
+        fake.seed_instance(self.faker_seed)
+        return fake
 
 
 def seeded(seed: int, *, locale: str = "en_US") -> Seeded:
     """Build the rng and a Faker instance seeded from `seed` (Faker's seed is per instance)."""
-    from faker import Faker
-
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
         from datalit.errors import InvalidArgument
 
         raise InvalidArgument(f"seed must be an integer in [0, {MAX_SEED}], got {seed!r}")
     rng = np.random.default_rng(seed)
-    fake = Faker(locale)
-    # Seeding the instance (not Faker.seed) keeps Faker's shared random module untouched.
-    fake.seed_instance(int(rng.integers(0, 2**32)))
-    return Seeded(seed=seed, rng=rng, faker=fake)
+    return Seeded(seed=seed, rng=rng, faker_seed=int(rng.integers(0, 2**32)), locale=locale)
 
 
 def candidate_seed(exercise: str, candidate_id: str, secret: str | bytes) -> int:

@@ -14,6 +14,26 @@ from datalit.generators.text import text_list
 LIMIT = 1e15
 
 
+def _scalable(x: np.ndarray, factor: float, block: int = 1 << 16) -> np.ndarray:
+    """Which numbers `x` change visibly when scaled: finite, not zero (zero times anything is
+    zero), and still below LIMIT times `factor`. Worked out block by block in one small buffer:
+    a million-row column would otherwise take three or four temporary arrays of fresh memory."""
+    eligible = np.empty(len(x), dtype=bool)
+    scaled = np.empty(min(block, len(x)), dtype=np.float64)
+    nonzero = np.empty(len(scaled), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for start in range(0, len(x), block):
+            part = x[start : start + block]
+            out, nz = scaled[: len(part)], nonzero[: len(part)]
+            np.abs(part, out=out)
+            out *= factor
+            ok = eligible[start : start + len(part)]
+            np.less(out, LIMIT, out=ok)
+            ok &= np.not_equal(part, 0, out=nz)
+            ok &= np.isfinite(part, out=nz)
+    return eligible
+
+
 @anomaly(
     "scale_error",
     examples=[
@@ -31,11 +51,7 @@ def scale_error(tables, *, rng, table, column, fraction=0.02, factor=1000) -> Pl
     df = tables[table]
     col = df[column]
     x, kind = numbers(col, anomaly="scale_error", table=table, column=column)
-    with np.errstate(invalid="ignore"):
-        scaled = np.abs(x)
-        scaled *= factor  # in place: one temporary array for a million rows, not two
-        # Zero times anything is zero: no visible change.
-        eligible = np.isfinite(x) & (x != 0) & (scaled < LIMIT)
+    eligible = _scalable(x, factor)
     rows = pick_rows(
         df,
         fraction,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from faker.providers.address.en_US import Provider as _Address
 
 from datalit.generators import vocab
 from datalit.generators.parallel import in_background
 from datalit.generators.pools import (
     categorical,
+    distinct_dtype,
     fill_digits,
     fixed_width,
     join,
@@ -33,6 +37,8 @@ ORDERS_END = np.datetime64("2024-12-31T23:59:59", "s")
 DAY = 86_400
 # Items per order line: 1 most of the time (a geometric-like tail up to 8; invented).
 QUANTITY_WEIGHTS = np.array([0.55, 0.25, 0.11, 0.05, 0.02, 0.01, 0.007, 0.003])
+# Faker's en_US street suffixes ("Avenue", "Lane", …), the list `street_suffix()` draws from.
+_STREET_SUFFIXES = tuple(_Address.street_suffixes)
 
 
 def _sizes(rows: int) -> tuple[int, int]:
@@ -42,21 +48,25 @@ def _sizes(rows: int) -> tuple[int, int]:
 
 
 def _street_pool(
-    iso: str, firsts: list[str], lasts: list[str], src: Seeded, size: int = 60
+    iso: str, firsts: list[str], lasts: list[str], rng: np.random.Generator, size: int = 60
 ) -> list[str]:
     """Street names composed like Faker's formats from the country's name pools: French ones
     like fr_FR's ("rue Martin"), the others like en_US's, a first or last name and one of
     Faker's street suffixes ("Martin Lane")."""
     if iso in ("FR", "CA"):
         types = vocab.FRENCH_STREET_TYPES
-        kinds = src.rng.integers(0, len(types), size)
-        names = src.rng.integers(0, len(lasts), size)
+        kinds = rng.integers(0, len(types), size)
+        names = rng.integers(0, len(lasts), size)
         return sorted({f"{types[k]} {lasts[i]}" for k, i in zip(kinds, names, strict=True)})
     # Faker's street_name() would draw a weighted name per call (50 µs each); the names here
-    # come from the pools already drawn from Faker's lists, the suffixes from Faker.
+    # come from the pools already drawn from Faker's lists, the suffixes uniformly from Faker's
+    # en_US list (as `street_suffix()` draws them), read from the provider like the names.
     people = firsts + lasts
-    names = src.rng.integers(0, len(people), size)
-    return sorted({f"{people[i]} {src.faker.street_suffix()}" for i in names})
+    names = rng.integers(0, len(people), size)
+    suffixes = rng.integers(0, len(_STREET_SUFFIXES), size)
+    return sorted(
+        {f"{people[i]} {_STREET_SUFFIXES[k]}" for i, k in zip(names, suffixes, strict=True)}
+    )
 
 
 def _postcodes(iso: str) -> tuple[list[str], list[str]]:
@@ -83,6 +93,9 @@ def product_id_bytes(n: int) -> np.ndarray:
 
 # "1".."399": house numbers and the numbers in email addresses are taken from this pool.
 _NUMBERS = [str(i) for i in range(400)]
+_HOUSE_NUMBERS = [f"{i} " for i in _NUMBERS]
+# An email's ending, number then domain: number * len(EMAIL_DOMAINS) + domain is its code.
+_EMAIL_ENDINGS = [f"{i}@{d}" for i in _NUMBERS for d in vocab.EMAIL_DOMAINS]
 
 
 def _categories(values: list[str]) -> tuple[list[str], np.ndarray]:
@@ -127,7 +140,7 @@ def _customers(
         number[rows] = rng.integers(1, 100, m)
         domain[rows] = rng.integers(0, len(vocab.EMAIL_DOMAINS), m)
         phones.append(fill_digits(vocab.COUNTRIES[iso][2], rng, m))
-        streets = _street_pool(iso, firsts, lasts, src)
+        streets = _street_pool(iso, firsts, lasts, rng)
         house[rows] = rng.integers(1, 400, m)
         draw("street", streets, rows)
         postcodes, cities = _postcodes(iso)
@@ -141,13 +154,14 @@ def _customers(
         first, last = codes["first"], codes["last"]
         # Emails fold accents and drop what a mail system would not accept ("O'Brien"); the
         # other parts of an address are clean already, so cleaning the name pools is enough.
+        # "first." + "last" + "12@example.com": the literal parts are joined to the pools
+        # first (the number and domain as one pool of their pairs), so the million-row join
+        # has three parts, not six.
+        domains = len(vocab.EMAIL_DOMAINS)
         email = join(
-            take(_email_parts(pools["first"]), first),
-            ".",
+            take([f"{p}." for p in _email_parts(pools["first"])], first),
             take(_email_parts(pools["last"]), last),
-            take(_NUMBERS, number),
-            "@",
-            take(vocab.EMAIL_DOMAINS, domain),
+            take(_EMAIL_ENDINGS, number * domains + domain),
         )
         # Phone templates differ in width by country: those are built per country and put back
         # in row order.
@@ -159,11 +173,13 @@ def _customers(
         frame = pd.DataFrame(
             {
                 "customer_id": ids,
-                "name": series(join(take(pools["first"], first), " ", take(pools["last"], last))),
+                "name": series(
+                    join(take([f"{p} " for p in pools["first"]], first), take(pools["last"], last))
+                ),
                 "email": series(email),
                 "phone": series(pa.concat_arrays(phones).take(back)),
                 "street": series(
-                    join(take(_NUMBERS, house), " ", take(pools["street"], codes["street"]))
+                    join(take(_HOUSE_NUMBERS, house), take(pools["street"], codes["street"]))
                 ),
                 # A few dozen cities, a few hundred postcodes: stored as codes (`categorical`).
                 "city": categorical(city_code[postcode], cities),
@@ -173,7 +189,8 @@ def _customers(
             },
             copy=False,
         )
-        return frame, pd.CategoricalDtype(pd.Index(ids))
+        # The ids are distinct by construction (one per number 1..n).
+        return frame, distinct_dtype(pd.Index(ids))
 
     return country, signup, table
 
@@ -244,8 +261,21 @@ def orders(src: Seeded, *, rows: int) -> Built:
     # rng (so a seed still gives the same tables): they are drawn and built on worker threads
     # while the orders are drawn here.
     customer_rng, product_rng = rng.spawn(2)
-    customer_src = Seeded(seed=src.seed, rng=customer_rng, faker=src.faker)
-    customers_drawn = in_background(lambda: _customers(customer_src, n_customers))
+    customer_src = dataclasses.replace(src, rng=customer_rng)
+    # One worker draws the customers, hands their countries and signups over (`drawn`), and
+    # goes straight on to their text columns while the orders are drawn here.
+    drawn: Future = Future()
+
+    def customers_job() -> tuple[pd.DataFrame, pd.CategoricalDtype]:
+        try:
+            country, signup, table = _customers(customer_src, n_customers)
+        except BaseException as exc:
+            drawn.set_exception(exc)
+            raise
+        drawn.set_result((country, signup))
+        return table()
+
+    customers_task = in_background(customers_job)
     products_task = in_background(lambda: _products(product_rng, n_products))
 
     # Some customers order much more than others (a Zipf-like long tail).
@@ -270,9 +300,7 @@ def orders(src: Seeded, *, rows: int) -> Built:
     quantity = weighted_codes(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
     quantity += 1
 
-    customer_country, signup, customer_table = customers_drawn.result()
-    # The customers' text columns take a while: built while the orders' columns are.
-    customers_task = in_background(customer_table)
+    customer_country, signup = drawn.result()
     products = products_task.result()
     currencies, currency_of_country = _categories(
         [vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS]
