@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from datalit.exercise import load_exercise
+from datalit.exercise import list_exercises, load_exercise
 from datalit.grading.course import release
 from datalit.grading.extract import extract
 from datalit.grading.validate import load_suite, validate
@@ -98,3 +98,28 @@ def test_an_unknown_mode_is_refused(tmp_path):
     roster.write_text("id\nann\n", encoding="utf-8")
     with pytest.raises(InvalidArgument, match="assessment, practice"):
         release(exercise=EXERCISE, course=tmp_path / "c", roster=roster, mode="exam")
+
+
+@pytest.mark.parametrize("slug", list_exercises())
+def test_practice_checks_pass_on_the_reference_outputs_of_every_exercise(slug, tmp_path):
+    """A candidate in practice mode who solves the exercise sees every public check pass: the
+    shipped checks, parameters and typing agree with the grader on each exercise."""
+    import nbclient
+    import nbformat
+
+    exercise = load_exercise(slug)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nann\n", encoding="utf-8")
+    course = tmp_path / "course"
+    release(exercise=exercise, course=course, roster=roster, mode="practice")
+    folder = course / "release" / "ann" / slug
+    missing = run_checks(folder)
+    assert missing.returncode == 1
+    assert "does not exist yet" in missing.stdout
+    nb = nbformat.read(exercise.solution_folder / exercise.notebook, as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=120, resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    solved = run_checks(folder)
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    assert "FAIL" not in solved.stdout
