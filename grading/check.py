@@ -100,10 +100,16 @@ def check_exercise(
         keep: grade in this course folder and keep it (default: a temporary folder, removed).
         on_step: called with a short text as work progresses (progress display).
     """
+    from datalit.errors import InvalidArgument
     from datalit.grading.course import Candidate, Course, release_variant
     from datalit.grading.grader import grade_batch
 
     step = on_step or (lambda _text: None)
+    if keep is not None and Path(keep).exists() and any(Path(keep).iterdir()):
+        raise InvalidArgument(
+            f"--keep {keep} is not empty: give a new folder (check-exercise grades every "
+            "submission in it, so it must never be a real course)"
+        )
     seed_values = check_seeds(exercise, seeds)
     course = (
         Path(keep) if keep else Path(tempfile.mkdtemp(prefix=f"datalit-check-{exercise.slug}-"))

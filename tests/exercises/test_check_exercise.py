@@ -88,3 +88,11 @@ def test_each_rule_fails_on_its_own():
 def test_naive_mean_bounds(naive, ok):
     failures = _verdict(seeds((100, 0, naive), (100, 0, naive)), CAUGHT)
     assert (failures == []) is ok
+
+
+def test_keep_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "gradebook.db").write_text("a real course")
+    r = check("orders-cleanup", "--seeds", "1", "--keep", str(tmp_path))
+    assert r.returncode == 2
+    assert "is not empty" in r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["gradebook.db"]
