@@ -12,6 +12,8 @@ import pandas as pd
 
 from datalit.generators import key as K
 from datalit.generators.anomalies import get as get_anomaly
+from datalit.generators.memory import keep_freed_memory
+from datalit.generators.parallel import short_switch_interval
 from datalit.generators.recipes import get as get_recipe
 from datalit.generators.spec import Plant
 from datalit.seeding import seeded
@@ -91,12 +93,14 @@ def generate(
     """Build `recipe` from `seed` and plant `plants` (the recipe's defaults when None)."""
     spec = get_recipe(recipe)
     n = spec.default_rows if rows is None else spec.check_rows(rows)
+    keep_freed_memory()  # temporaries' memory is reused, not faulted in afresh (memory.py)
     src = seeded(seed)
-    built = spec.build(src, rows=n)
-    if on_step:
-        on_step(f"built {spec.name}")
     chosen = tuple(spec.default_plants if plants is None else plants)
-    raw, key = plant_all(built.tables, chosen, src.rng, on_step=on_step)
+    with short_switch_interval():
+        built = spec.build(src, rows=n)
+        if on_step:
+            on_step(f"built {spec.name}")
+        raw, key = plant_all(built.tables, chosen, src.rng, on_step=on_step)
     return Generated(
         recipe=spec.name,
         seed=seed,

@@ -224,22 +224,33 @@ def compose(key: pa.Table, step: pd.DataFrame) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+def _ranks(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Each string's rank among the distinct strings of `values`, in Arrow's (byte-wise) sort
+    order: the key's tables, columns and plant ids are a handful of distinct strings, so sorting
+    by their ranks is sorting by them, with numbers."""
+    distinct = pc.unique(values)
+    in_order = distinct.take(pc.sort_indices(distinct))
+    return pc.index_in(values, value_set=in_order).to_numpy(zero_copy_only=False)
+
+
 def finalize(key: pa.Table) -> pd.DataFrame:
     """The finished key: chains with no net difference dropped, sorted by table, row, column,
     then plant order (row additions before cell changes before removals)."""
-    kind = np.where(_is(key, ROW_ADDED), 0, np.where(_is(key, CELL), 1, 2))
-    key = key.append_column("_kind", pa.array(kind, type=pa.int8()))
-    # Arrow's sort is stable: rows that tie keep the order plants made them in.
-    by = ("table", "row", "_kind", "column", "anomaly_id")
-    key = key.take(pc.sort_indices(key, sort_keys=[(c, "ascending") for c in by]))
     key = key.combine_chunks()
+    kind = np.where(_is(key, ROW_ADDED), 0, np.where(_is(key, CELL), 1, 2))
+    table, column = _ranks(key["table"]), _ranks(key["column"])
+    row = key["row"].to_numpy()
+    # np.lexsort is stable (rows that tie keep the order plants made them in); its last key
+    # sorts first: table, row, kind, column, plant.
+    order = np.lexsort((_ranks(key["anomaly_id"]), column, kind, row, table))
+    key = key.take(order)
+    kind, table, row, column = kind[order], table[order], row[order], column[order]
     # Each cell's chain is now a run of rows in plant order: a row goes on with the chain of
     # the row before when both change the same cell.
-    n = key.num_rows
-    cell = key["_kind"].to_numpy() == 1
+    cell = kind == 1
     same_cell = cell[1:] & cell[:-1]
-    for c in ("table", "row", "column"):
-        same_cell &= pc.equal(key[c].slice(1), key[c].slice(0, max(n - 1, 0))).to_numpy()
+    for c in (table, row, column):
+        same_cell &= c[1:] == c[:-1]
     starts = cell & ~np.concatenate([[False], same_cell])
     ends = cell & ~np.concatenate([same_cell, [False]])
     no_change = pc.equal(
@@ -248,14 +259,15 @@ def finalize(key: pa.Table) -> pd.DataFrame:
     # Every row of a chain with no net difference goes (`chain` numbers each cell's chain).
     chain = np.cumsum(starts) - 1
     drop = cell & np.append(no_change.to_numpy(zero_copy_only=False), False)[chain]
-    return _key_frame(key.filter(~drop).drop_columns(["_kind"]))
+    return _key_frame(key.filter(~drop) if drop.any() else key)
 
 
 def _key_frame(table: pa.Table) -> pd.DataFrame:
     """The key's DataFrame (its dtypes: `str`, int64 and Int64) from its Arrow table."""
     columns = {}
     for name in KEY_COLUMNS:
-        col = table[name].combine_chunks()
+        col = table[name]
+        col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
         if name == "row":
             columns[name] = col.to_numpy(zero_copy_only=False)
         elif name == "source_row":

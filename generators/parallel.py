@@ -9,8 +9,10 @@ task waits for another task, so the pool cannot deadlock, whatever its size.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -44,3 +46,21 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
 def in_background(fn: Callable[[], R]) -> Future[R]:
     """Start fn() on the pool; the caller goes on and collects it with `.result()`."""
     return _POOL.submit(fn)
+
+
+# How long a thread running Python keeps the GIL when another thread asks for it. Python's default
+# is 5 ms: a thread coming back from numpy or Arrow work (which releases the GIL) then waits up to
+# that long for a worker that is running Python. Generation's Python steps are short, so a short
+# interval lets the threads take turns instead.
+SWITCH_INTERVAL = 0.0002
+
+
+@contextlib.contextmanager
+def short_switch_interval() -> Iterator[None]:
+    """Within the block, threads hand the GIL over after `SWITCH_INTERVAL` (restored after)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)

@@ -7,7 +7,7 @@ Faker is called only to fill pools (a few hundred calls); numpy draws row codes 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,12 +42,11 @@ def name_pools(
             p = np.fromiter(names_or_weights.values(), dtype=float, count=len(names))
         else:
             p = np.ones(len(names))
-        # Faker's lists can repeat a name (e.g. male and female lists merged): draw distinct ones.
-        unique = dict.fromkeys(names)
-        weights = dict.fromkeys(unique, 0.0)
-        for n, w in zip(names, p, strict=True):
-            weights[n] += w
-        names, p = list(weights), np.array(list(weights.values()))
+        # Faker's lists can repeat a name (e.g. male and female lists merged): draw distinct ones,
+        # in first-seen order, each weighing the sum of its entries (added in list order).
+        codes, distinct = pd.factorize(np.array(names, dtype=object))
+        p = np.bincount(codes, weights=p, minlength=len(distinct))
+        names = distinct.tolist()
         picked = rng.choice(len(names), size=min(size, len(names)), replace=False, p=p / p.sum())
         return [names[i] for i in picked]
 
@@ -63,21 +62,35 @@ def weighted_codes(
     integer per row: much faster than `rng.choice(p=...)` for millions of draws. Probabilities are
     quantized to 1/slots; every category with a weight keeps at least one slot. A small `dtype`
     (int8 for a status) makes the million-row result that much smaller to allocate."""
+    return weighted_codes_later(weights, n, rng, dtype=dtype)()
+
+
+def weighted_codes_later(
+    weights: np.ndarray, n: int, rng: np.random.Generator, *, dtype=np.int32
+) -> Callable[[], np.ndarray]:
+    """`weighted_codes` in two halves: the random integers are drawn now (in the rng's order);
+    the returned function builds the lookup table and reads it, using no randomness, so it may
+    run on a worker thread (`parallel.in_background`). Same result as `weighted_codes`."""
     weights = np.asarray(weights, dtype=float)
     slots = 1 << 16 if len(weights) <= 256 else 1 << 20
-    share = weights / weights.sum() * slots
-    counts = np.maximum(np.floor(share).astype(np.int64), (weights > 0).astype(np.int64))
-    # Hand the slots lost to rounding to the categories with the largest remainders (or take
-    # the excess from the largest categories), deterministically. argpartition finds them
-    # without sorting 100 000 customers.
-    short = int(slots - counts.sum())
-    if short > 0:
-        counts[np.argpartition(np.floor(share) - share, short - 1)[:short]] += 1
-    elif short < 0:
-        counts[np.argpartition(-counts, -short - 1)[:-short]] -= 1
-    lut = np.repeat(np.arange(len(weights), dtype=dtype), counts)
     draw_type = np.uint16 if slots == 1 << 16 else np.uint32
-    return lut[rng.integers(0, slots, n, dtype=draw_type)]
+    drawn = rng.integers(0, slots, n, dtype=draw_type)
+
+    def codes() -> np.ndarray:
+        share = weights / weights.sum() * slots
+        counts = np.maximum(np.floor(share).astype(np.int64), (weights > 0).astype(np.int64))
+        # Hand the slots lost to rounding to the categories with the largest remainders (or
+        # take the excess from the largest categories), deterministically. argpartition finds
+        # them without sorting 100 000 customers.
+        short = int(slots - counts.sum())
+        if short > 0:
+            counts[np.argpartition(np.floor(share) - share, short - 1)[:short]] += 1
+        elif short < 0:
+            counts[np.argpartition(-counts, -short - 1)[:-short]] -= 1
+        lut = np.repeat(np.arange(len(weights), dtype=dtype), counts)
+        return lut[drawn]
+
+    return codes
 
 
 def text_array(values: Sequence[str] | pa.Array) -> pa.Array:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
+from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 
 
@@ -33,7 +33,7 @@ def fan_out(tables, *, rng, table, column, fraction=0.02) -> Planted:
     keys = [added]
     if others:
         target = others[int(rng.integers(0, len(others)))]
-        current = out.loc[new_ids, target]
+        current = out[target].iloc[row_positions(out, new_ids)]
         if pd.api.types.is_float_dtype(current):
             values = (current * 1.1).round(2).tolist()
         elif pd.api.types.is_integer_dtype(current):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow.compute as pc
 
-from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
+from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
-from datalit.generators.text import is_text
+from datalit.generators.text import is_text, to_text
 
 
 def vary(text: str, how: int) -> str:
@@ -28,7 +29,16 @@ def near_duplicates(tables, *, rng, table, column, fraction=0.02) -> Planted:
     (the same customer entered twice)."""
     df = tables[table]
     col = df[column]
-    if is_text(col):
+    if col.dtype == "str":
+        # Text with something besides whitespace (what `str.strip()` keeps), tested in Arrow
+        # without writing out the stripped strings.
+        text = to_text(col)
+        eligible = (
+            pc.and_(pc.greater(pc.binary_length(text), 0), pc.invert(pc.utf8_is_space(text)))
+            .fill_null(False)
+            .to_numpy(zero_copy_only=False)
+        )
+    elif is_text(col):
         eligible = col.str.strip().str.len().fillna(0).gt(0).to_numpy()
     else:
         eligible = col.notna().to_numpy()
@@ -36,7 +46,9 @@ def near_duplicates(tables, *, rng, table, column, fraction=0.02) -> Planted:
         df, fraction, rng, table=table, eligible=eligible, what=f"with text in {column!r}"
     )
     out, added, new_ids = copy_rows(df, rng, table=table, sources=rows)
-    texts = [str(v) for v in out.loc[new_ids, column].astype("str")]
+    # The copies' cells by position (`loc` would hash the whole index to find them).
+    copies = out[column].iloc[row_positions(out, new_ids)]
+    texts = [str(v) for v in copies.astype("str")]
     how = rng.integers(0, 5, len(texts))
     out, changed = replace_cells(
         out,

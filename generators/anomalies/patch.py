@@ -77,8 +77,11 @@ def _is_missing(values: Sequence) -> bool:
 def row_positions(df: pd.DataFrame, rows: pd.Index) -> np.ndarray:
     """The positions in `df` of the row identities `rows` (-1 for one not in `df`)."""
     index = df.index
+    if isinstance(index, pd.RangeIndex):
+        # Arithmetic on the range (to_numpy first would write out all of its labels).
+        return index.get_indexer(rows)
     labels = index.to_numpy()
-    if isinstance(index, pd.RangeIndex) or labels.dtype != np.int64 or not len(labels):
+    if labels.dtype != np.int64 or not len(labels):
         return index.get_indexer(rows)
     low, high = int(labels.min()), int(labels.max())
     if high - low > 4 * len(labels):

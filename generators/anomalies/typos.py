@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from datalit.generators.anomalies.patch import pick_rows, replace_cells
+from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import ascii_letter_counts, text_rows
 
@@ -111,7 +111,7 @@ def typos(tables, *, rng, table, column, fraction=0.02) -> Planted:
     )
     how = rng.integers(0, 4, len(rows))
     u = rng.random((len(rows), 3))
-    texts = col.loc[rows].tolist()
+    texts = col.iloc[row_positions(df, rows)].tolist()
     values = [mistype(t, h, r) for t, h, r in zip(texts, how, u, strict=True)]
     out, key = replace_cells(df, table=table, column=column, rows=rows, values=values)
     return Planted({table: out}, key)

@@ -25,6 +25,7 @@ from datalit.generators.pools import (
     series,
     take,
     weighted_codes,
+    weighted_codes_later,
     zero_padded_bytes,
 )
 from datalit.generators.recipes.registry import Built, recipe
@@ -280,7 +281,9 @@ def orders(src: Seeded, *, rows: int) -> Built:
 
     # Some customers order much more than others (a Zipf-like long tail).
     weights = rng.pareto(1.5, n_customers) + 0.05
-    cust = weighted_codes(weights, rows, rng)
+    # Drawn here, looked up (a 4 MB table read at random) on a worker while the rest is drawn.
+    cust_task = in_background(weighted_codes_later(weights, rows, rng))
+    order_ids = in_background(lambda: np.arange(100_001, 100_001 + rows, dtype=np.int64))
     # int16 holds every product code: the catalogue has at most 5000 products (`_sizes`).
     prod = rng.integers(0, n_products, rows, dtype=np.int16)
     # An order waits an exponential number of seconds plus one hour to one day after signup
@@ -302,6 +305,7 @@ def orders(src: Seeded, *, rows: int) -> Built:
 
     customer_country, signup = drawn.result()
     products = products_task.result()
+    cust = cust_task.result()
     currencies, currency_of_country = _categories(
         [vocab.COUNTRIES[c][1] for c in vocab.COUNTRY_WEIGHTS]
     )
@@ -333,7 +337,7 @@ def orders(src: Seeded, *, rows: int) -> Built:
     # copy it first).
     orders_df = pd.DataFrame(
         {
-            "order_id": np.arange(100_001, 100_001 + rows, dtype=np.int64),
+            "order_id": order_ids.result(),
             # Foreign keys are codes into the parent's ids, so they read as the ids.
             "customer_id": categorical(cust, customer_ids),
             "product_id": categorical(prod, products["product_id"]),
