@@ -9,13 +9,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from datalit.generators import key as K
 from datalit.generators.anomalies import get as get_anomaly
-from datalit.generators.memory import keep_freed_memory
+from datalit.generators.memory import reusing_memory
 from datalit.generators.parallel import short_switch_interval
 from datalit.generators.recipes import get as get_recipe
 from datalit.generators.spec import Plant
+from datalit.generators.text import to_text
 from datalit.seeding import seeded
 
 
@@ -69,7 +71,8 @@ def plant_all(
                 labels = labels.copy()
                 labels[provisional] = next_id[name] - 1 - labels[provisional]
                 df = df.set_axis(pd.Index(labels, copy=False), axis=0)
-                in_table = (step["table"] == name).to_numpy() & (step_rows < 0)
+                in_table = pc.equal(to_text(step["table"]), name).to_numpy(zero_copy_only=False)
+                in_table &= step_rows < 0
                 step_rows[in_table] = next_id[name] - 1 - step_rows[in_table]
                 next_id[name] += int(provisional.sum())
             current[name] = df
@@ -93,10 +96,11 @@ def generate(
     """Build `recipe` from `seed` and plant `plants` (the recipe's defaults when None)."""
     spec = get_recipe(recipe)
     n = spec.default_rows if rows is None else spec.check_rows(rows)
-    keep_freed_memory()  # temporaries' memory is reused, not faulted in afresh (memory.py)
     src = seeded(seed)
     chosen = tuple(spec.default_plants if plants is None else plants)
-    with short_switch_interval():
+    # Temporaries' memory is reused, not faulted in afresh (memory.py); threads take short
+    # turns at the GIL (parallel.py).
+    with reusing_memory(), short_switch_interval():
         built = spec.build(src, rows=n)
         if on_step:
             on_step(f"built {spec.name}")

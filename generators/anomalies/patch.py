@@ -173,11 +173,15 @@ def _set_numbers(col: pd.Series, pos: np.ndarray, values: list) -> pd.Series | N
     if not isinstance(dtype, np.dtype) or dtype not in (np.int64, np.float64):
         return None
     if _is_missing(values):
-        data = col.to_numpy(copy=True)
         if dtype == np.float64:
-            data[pos] = np.nan
-            array = data
+            array = col.to_numpy(copy=True)
+            array[pos] = np.nan
         else:
+            # The nullable column keeps the integers where they are: its mask hides the cells
+            # now missing. The data is shared read-only with the input column (pandas copies
+            # before writing into a read-only array), so no million-row copy is made.
+            data = col.to_numpy().view()
+            data.flags.writeable = False
             mask = np.zeros(len(data), dtype=bool)
             mask[pos] = True
             array = pd.arrays.IntegerArray(data, mask)
@@ -253,7 +257,7 @@ def copy_rows(
     out = pd.DataFrame(
         dict(zip(df.columns, columns, strict=True)), index=pd.Index(index, copy=False), copy=False
     )
-    return out, K.rows_added(table, labels, list(sources)), labels
+    return out, K.rows_added(table, labels, np.asarray(sources, dtype=np.int64)), labels
 
 
 def remove_rows(
