@@ -106,12 +106,12 @@ def _categories(values: list[str]) -> tuple[list[str], np.ndarray]:
     return distinct, np.array([code[v] for v in values], dtype=np.int32)
 
 
-def _customers(
-    src: Seeded, n: int
-) -> tuple[np.ndarray, np.ndarray, Callable[[], tuple[pd.DataFrame, pd.CategoricalDtype]]]:
+def _customers(src: Seeded, n: int) -> tuple[np.ndarray, np.ndarray, Callable[[str], dict]]:
     """Draw the customers: each customer's country code (index into COUNTRY_WEIGHTS) and signup
-    time, and a function that builds their table and their ids as a categorical dtype (for
-    foreign keys) from the draws. It uses no randomness, so it may run on any thread."""
+    time, and a function that builds their columns from the draws: ``columns("email")`` the
+    emails, ``columns("rest")`` the other columns and the ids as a categorical dtype (for
+    foreign keys, under "ids"). It uses no randomness, so the two halves may run on two threads
+    at once; `_customer_frame` puts the table together."""
     rng = src.rng
     isos = list(vocab.COUNTRY_WEIGHTS)
     weights = np.array(list(vocab.COUNTRY_WEIGHTS.values()))
@@ -151,19 +151,21 @@ def _customers(
         0, int((SIGNUP_END - SIGNUP_START) / np.timedelta64(1, "s")), n
     )
 
-    def table() -> tuple[pd.DataFrame, pd.CategoricalDtype]:
+    def columns(part: str) -> dict:
         first, last = codes["first"], codes["last"]
-        # Emails fold accents and drop what a mail system would not accept ("O'Brien"); the
-        # other parts of an address are clean already, so cleaning the name pools is enough.
-        # "first." + "last" + "12@example.com": the literal parts are joined to the pools
-        # first (the number and domain as one pool of their pairs), so the million-row join
-        # has three parts, not six.
-        domains = len(vocab.EMAIL_DOMAINS)
-        email = join(
-            take([f"{p}." for p in _email_parts(pools["first"])], first),
-            take(_email_parts(pools["last"]), last),
-            take(_EMAIL_ENDINGS, number * domains + domain),
-        )
+        if part == "email":
+            # Emails fold accents and drop what a mail system would not accept ("O'Brien"); the
+            # other parts of an address are clean already, so cleaning the name pools is
+            # enough. "first." + "last" + "12@example.com": the literal parts are joined to the
+            # pools first (the number and domain as one pool of their pairs), so the join of a
+            # row per customer has three parts, not six.
+            domains = len(vocab.EMAIL_DOMAINS)
+            email = join(
+                take([f"{p}." for p in _email_parts(pools["first"])], first),
+                take(_email_parts(pools["last"]), last),
+                take(_EMAIL_ENDINGS, number * domains + domain),
+            )
+            return {"email": series(email)}
         # Phone templates differ in width by country: those are built per country and put back
         # in row order.
         back = pa.array(np.argsort(np.concatenate(country_rows), kind="stable"))
@@ -171,29 +173,44 @@ def _customers(
         cities, city_code = _categories(postcode_city)
         postcode = postcode_code[codes["postcode"]]
         ids = series(fixed_width(customer_id_bytes(n)))
-        frame = pd.DataFrame(
-            {
-                "customer_id": ids,
-                "name": series(
-                    join(take([f"{p} " for p in pools["first"]], first), take(pools["last"], last))
-                ),
-                "email": series(email),
-                "phone": series(pa.concat_arrays(phones).take(back)),
-                "street": series(
-                    join(take(_HOUSE_NUMBERS, house), take(pools["street"], codes["street"]))
-                ),
-                # A few dozen cities, a few hundred postcodes: stored as codes (`categorical`).
-                "city": categorical(city_code[postcode], cities),
-                "postcode": categorical(postcode, postcodes),
-                "country": categorical(country, isos),
-                "signup_date": signup.astype("datetime64[s]", copy=False),
-            },
-            copy=False,
-        )
-        # The ids are distinct by construction (one per number 1..n).
-        return frame, distinct_dtype(pd.Index(ids))
+        return {
+            "customer_id": ids,
+            "name": series(
+                join(take([f"{p} " for p in pools["first"]], first), take(pools["last"], last))
+            ),
+            "phone": series(pa.concat_arrays(phones).take(back)),
+            "street": series(
+                join(take(_HOUSE_NUMBERS, house), take(pools["street"], codes["street"]))
+            ),
+            # A few dozen cities, a few hundred postcodes: stored as codes (`categorical`).
+            "city": categorical(city_code[postcode], cities),
+            "postcode": categorical(postcode, postcodes),
+            "country": categorical(country, isos),
+            "signup_date": signup.astype("datetime64[s]", copy=False),
+            # The ids are distinct by construction (one per number 1..n).
+            "ids": distinct_dtype(pd.Index(ids)),
+        }
 
-    return country, signup, table
+    return country, signup, columns
+
+
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "postcode",
+    "country",
+    "signup_date",
+)
+
+
+def _customer_frame(columns: dict) -> tuple[pd.DataFrame, pd.CategoricalDtype]:
+    """The customers' table from both halves of `_customers`' columns, and their ids' dtype."""
+    frame = pd.DataFrame({c: columns[c] for c in CUSTOMER_COLUMNS}, copy=False)
+    return frame, columns["ids"]
 
 
 def _email_parts(names: list[str]) -> list[str]:
@@ -264,17 +281,18 @@ def orders(src: Seeded, *, rows: int) -> Built:
     customer_rng, product_rng = rng.spawn(2)
     customer_src = dataclasses.replace(src, rng=customer_rng)
     # One worker draws the customers, hands their countries and signups over (`drawn`), and
-    # goes straight on to their text columns while the orders are drawn here.
+    # goes straight on to their text columns while the orders are drawn here (the emails are
+    # built on a second worker).
     drawn: Future = Future()
 
-    def customers_job() -> tuple[pd.DataFrame, pd.CategoricalDtype]:
+    def customers_job() -> dict:
         try:
-            country, signup, table = _customers(customer_src, n_customers)
+            country, signup, columns = _customers(customer_src, n_customers)
         except BaseException as exc:
             drawn.set_exception(exc)
             raise
-        drawn.set_result((country, signup))
-        return table()
+        drawn.set_result((country, signup, columns))
+        return columns("rest")
 
     customers_task = in_background(customers_job)
     products_task = in_background(lambda: _products(product_rng, n_products))
@@ -303,7 +321,9 @@ def orders(src: Seeded, *, rows: int) -> Built:
     quantity = weighted_codes(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
     quantity += 1
 
-    customer_country, signup = drawn.result()
+    customer_country, signup, customer_columns = drawn.result()
+    # The emails on another worker, while the first goes on with the other columns.
+    emails_task = in_background(lambda: customer_columns("email"))
     products = products_task.result()
     cust = cust_task.result()
     currencies, currency_of_country = _categories(
@@ -319,12 +339,14 @@ def orders(src: Seeded, *, rows: int) -> Built:
     # Ordered: signup + the offset, at least a minute after signup and no later than the
     # order's latest time.
     signup = signup.view(np.int64)
-    latest = (ORDERS_END.astype(np.int64) - signup).astype(np.int32)[cust]
-    latest -= before_end
+    ordered = signup[cust]
+    # The latest offset, END - before_end - signup, worked out in before_end's buffer (all
+    # int32: the end's epoch seconds and the offsets fit), not gathered per customer again.
+    latest = np.subtract(ORDERS_END.astype(np.int64), before_end, out=before_end, casting="unsafe")
+    np.subtract(latest, ordered, out=latest, casting="unsafe")
     np.minimum(offset, latest, out=offset)
     np.maximum(offset, 60, out=offset)
     del latest, before_end
-    ordered = signup[cust]
     ordered += offset
     del offset
     # Only delivered and returned orders have a delivery date.
@@ -332,7 +354,7 @@ def orders(src: Seeded, *, rows: int) -> Built:
     undelivered = np.array([s not in ("delivered", "returned") for s in statuses])
     np.copyto(delivered, np.datetime64("NaT").view(np.int64), where=undelivered[status])
 
-    customers, customer_ids = customers_task.result()
+    customers, customer_ids = _customer_frame(customers_task.result() | emails_task.result())
     # The frame takes the arrays as they are (copy=False; a Series made from an ndarray would
     # copy it first).
     orders_df = pd.DataFrame(
