@@ -190,8 +190,9 @@ def zero_padded_bytes(numbers: np.ndarray, width: int, prefix: str = "") -> np.n
     rest = numbers
     for c in range(chunks - 1, -1, -1):
         start = len(head) + 3 * c
-        buf[:, start : start + 3] = _THREE_DIGITS[rest % 1000]
-        rest = rest // 1000
+        rest, low = np.divmod(rest, 1000)
+        # take(axis=0) copies whole 3-byte rows; fancy indexing goes element by element.
+        buf[:, start : start + 3] = _THREE_DIGITS.take(low, axis=0)
     # Drop the padding digits beyond `width` (the chunks cover a multiple of 3 digits).
     extra = chunks * 3 - width
     if extra:

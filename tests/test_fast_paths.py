@@ -113,3 +113,17 @@ def test_keeping_freed_memory_is_harmless_to_repeat():
     first = keep_freed_memory()
     assert keep_freed_memory() == first
     assert (np.ones(2_000_000) * 2).sum() == 4_000_000
+
+
+def test_row_positions_through_copies_slices_and_new_tables():
+    labels = np.array([0, 5, 1, 7, 2, 3, 9, 4], dtype=np.int64)
+    df = pd.DataFrame({"x": np.arange(8)}, index=pd.Index(labels))
+    rows = pd.Index([9, 0, 4, 6, 100, -3])
+    expected = [6, 0, 7, -1, -1, -1]
+    for _ in range(2):  # built, then found again
+        assert row_positions(df, rows).tolist() == expected
+    assert row_positions(df.copy(deep=False), rows).tolist() == expected
+    part = df.iloc[2:6]  # a slice of the same labels
+    assert row_positions(part, pd.Index([1, 3, 0])).tolist() == [0, 3, -1]
+    other = pd.DataFrame({"x": np.arange(3)}, index=pd.Index([9, 4, 0], dtype=np.int64))
+    assert row_positions(other, rows).tolist() == [0, 2, 1, -1, -1, -1]

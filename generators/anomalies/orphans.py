@@ -23,9 +23,12 @@ def _unused_keys(existing: pa.Array, template: str, count: int, rng) -> list[str
         candidates = join(prefix, zero_padded(rng.integers(0, 10**width, count * 2), width))
         # The parent's keys that are among the candidates: Arrow hashes the few candidates and
         # probes the (maybe 100 000) keys once, rather than a Python set of all the keys.
-        taken = set(existing.filter(pc.is_in(existing, value_set=candidates)).to_pylist())
-        for candidate in candidates.to_pylist():
-            if candidate not in taken and candidate not in out:
+        taken = existing.filter(pc.is_in(existing, value_set=candidates))
+        # The candidates that are no key, each once, in the order drawn (Arrow's unique keeps
+        # the first occurrences in order), then those not found in an earlier round.
+        free = pc.unique(candidates.filter(pc.invert(pc.is_in(candidates, value_set=taken))))
+        for candidate in free.to_pylist():
+            if candidate not in out:
                 out[candidate] = None
                 if len(out) == count:
                     break

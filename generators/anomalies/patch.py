@@ -5,6 +5,7 @@ They change tables in bulk (one column assignment, one concatenation) and never 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,18 +84,50 @@ def row_positions(df: pd.DataFrame, rows: pd.Index) -> np.ndarray:
     labels = index.to_numpy()
     if labels.dtype != np.int64 or not len(labels):
         return index.get_indexer(rows)
-    low, high = int(labels.min()), int(labels.max())
-    if high - low > 4 * len(labels):
+    found = _position_table(labels)
+    if found is None:
         return index.get_indexer(rows)
-    # Once rows were added the index is no longer a range. Row ids are dense integers, so
-    # mark the wanted ones in a table over their range and read it at every label: a pass
-    # over the index, where pandas would hash all of it (some 30 MB for a million rows).
+    # Once rows were added the index is no longer a range. Row ids are dense integers, so a
+    # table over their range gives each label's position: built once per index (several plants
+    # look rows up in the same table), where pandas would hash all of it (some 30 MB for a
+    # million rows).
+    low, table = found
     wanted = np.asarray(rows, dtype=np.int64)
-    table = np.zeros(high - low + 1, dtype=bool)
-    table[wanted[(wanted >= low) & (wanted <= high)] - low] = True
-    hit = np.flatnonzero(table[labels - low] if low else table[labels])
-    # `hit` lists the positions in table order; line them up with `rows` (-1 stays -1).
-    return np.append(hit, -1)[pd.Index(labels[hit]).get_indexer(wanted)]
+    inside = (wanted >= low) & (wanted < low + len(table))
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    out[inside] = table[wanted[inside] - low]
+    return out
+
+
+# Position tables of recent indexes, by the identity of their labels' memory (see
+# `_position_table`); a few at a time (each is 4 bytes per id).
+_POSITIONS: dict[tuple, tuple] = {}
+_POSITIONS_KEPT = 4
+
+
+def _position_table(labels: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """(low, table) with table[label - low] the position of each label and -1 where there is
+    none, for distinct int64 `labels` spanning at most 4 times their count (None otherwise).
+
+    Kept while the array holding the labels lives: an index's labels are never written to
+    (pandas hands them out read-only), so the same memory holds the same labels. Shallow copies
+    of a table share it, so the plants after one that added rows find the table built."""
+    root = labels
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    key = (id(root), labels.__array_interface__["data"][0], labels.shape, labels.strides)
+    hit = _POSITIONS.get(key)
+    if hit is not None and hit[0]() is root:
+        return hit[1], hit[2]
+    low, high = int(labels.min()), int(labels.max())
+    if high - low > 4 * len(labels) or len(labels) >= 2**31:
+        return None
+    table = np.full(high - low + 1, -1, dtype=np.int32)
+    table[labels - low if low else labels] = np.arange(len(labels), dtype=np.int32)
+    while len(_POSITIONS) >= _POSITIONS_KEPT:
+        _POSITIONS.pop(next(iter(_POSITIONS)))
+    _POSITIONS[key] = (weakref.ref(root, lambda _, key=key: _POSITIONS.pop(key, None)), low, table)
+    return low, table
 
 
 def _set_categorical(col: pd.Series, pos: np.ndarray, values: list) -> pd.Series:
