@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
 
 from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
@@ -53,7 +53,7 @@ def _neighbour(letter: str, u: float) -> str:
     return key.upper() if letter.isupper() else key
 
 
-def mistype(text: str, how: int, u: np.ndarray) -> str:
+def mistype(text: str, how: int, u: Sequence[float]) -> str:
     """`text` with one typo of kind `how`, placed and chosen by the uniform numbers `u` (3).
 
     Only ASCII letters are touched; `text` must hold at least two. A swap needs two different
@@ -112,6 +112,7 @@ def typos(tables, *, rng, table, column, fraction=0.02) -> Planted:
     how = rng.integers(0, 4, len(rows))
     u = rng.random((len(rows), 3))
     texts = col.iloc[row_positions(df, rows)].tolist()
-    values = [mistype(t, h, r) for t, h, r in zip(texts, how, u, strict=True)]
+    # As Python numbers: the same doubles, without a numpy scalar per use.
+    values = [mistype(t, h, r) for t, h, r in zip(texts, how.tolist(), u.tolist(), strict=True)]
     out, key = replace_cells(df, table=table, column=column, rows=rows, values=values)
     return Planted({table: out}, key)

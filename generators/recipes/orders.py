@@ -168,7 +168,11 @@ def _customers(src: Seeded, n: int) -> tuple[np.ndarray, np.ndarray, Callable[[s
             return {"email": series(email)}
         # Phone templates differ in width by country: those are built per country and put back
         # in row order.
-        back = pa.array(np.argsort(np.concatenate(country_rows), kind="stable"))
+        # (The rows by country are a permutation of all rows: its inverse, without a sort.)
+        by_country = np.concatenate(country_rows)
+        back = np.empty(n, dtype=np.int64)
+        back[by_country] = np.arange(n)
+        back = pa.array(back)
         postcodes, postcode_code = _categories(pools["postcode"])
         cities, city_code = _categories(postcode_city)
         postcode = postcode_code[codes["postcode"]]
@@ -316,10 +320,13 @@ def orders(src: Seeded, *, rows: int) -> Built:
     del wait
     before_end = rng.integers(0, 30 * DAY, rows, dtype=np.int32)
     statuses = list(vocab.ORDER_STATUSES)
-    status = weighted_codes(np.array(list(vocab.ORDER_STATUSES.values())), rows, rng, dtype=np.int8)
+    status_codes = weighted_codes_later(
+        np.array(list(vocab.ORDER_STATUSES.values())), rows, rng, dtype=np.int8
+    )
     delivery = rng.integers(DAY, 9 * DAY, rows, dtype=np.int32)
-    quantity = weighted_codes(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
-    quantity += 1
+    quantity_codes = weighted_codes_later(QUANTITY_WEIGHTS, rows, rng, dtype=np.int64)
+    # Drawn here; the lookups (and the int64 quantities) are made on a worker.
+    quantity_task = in_background(lambda: np.add(q := quantity_codes(), 1, out=q))
 
     customer_country, signup, customer_columns = drawn.result()
     # The emails on another worker, while the first goes on with the other columns.
@@ -349,12 +356,20 @@ def orders(src: Seeded, *, rows: int) -> Built:
     del latest, before_end
     ordered += offset
     del offset
-    # Only delivered and returned orders have a delivery date.
-    delivered = ordered + delivery
-    undelivered = np.array([s not in ("delivered", "returned") for s in statuses])
-    np.copyto(delivered, np.datetime64("NaT").view(np.int64), where=undelivered[status])
+
+    def statuses_and_deliveries() -> tuple[np.ndarray, np.ndarray]:
+        # Only delivered and returned orders have a delivery date.
+        status = status_codes()
+        delivered = ordered + delivery
+        undelivered = np.array([s not in ("delivered", "returned") for s in statuses])
+        np.copyto(delivered, np.datetime64("NaT").view(np.int64), where=undelivered[status])
+        return status, delivered
+
+    # On a worker while the customers are put together here.
+    delivered_task = in_background(statuses_and_deliveries)
 
     customers, customer_ids = _customer_frame(customers_task.result() | emails_task.result())
+    status, delivered = delivered_task.result()
     # The frame takes the arrays as they are (copy=False; a Series made from an ndarray would
     # copy it first).
     orders_df = pd.DataFrame(
@@ -363,7 +378,7 @@ def orders(src: Seeded, *, rows: int) -> Built:
             # Foreign keys are codes into the parent's ids, so they read as the ids.
             "customer_id": categorical(cust, customer_ids),
             "product_id": categorical(prod, products["product_id"]),
-            "quantity": quantity,
+            "quantity": quantity_task.result(),
             "unit_price": unit_price.result(),
             "currency": categorical(currency, currencies),
             "ordered_at": ordered.view("datetime64[s]"),
