@@ -23,13 +23,13 @@ demo: $(STAMP)
 	$(VENV)/bin/datalit demo
 
 test: $(STAMP)
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh test
 	$(VENV)/bin/python -m pytest -q -m slow
 
 lint: $(STAMP)
