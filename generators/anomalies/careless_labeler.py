@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from datalit.errors import InvalidArgument
-from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
+from datalit.generators.anomalies.label_noise import flip_labels
+from datalit.generators.anomalies.patch import pick_rows
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.anomalies.values import text_rows
 
@@ -56,12 +57,14 @@ def careless_labeler(tables, *, rng, table, column, depends_on, fraction=0.3) ->
         eligible=eligible,
         what=f"labelled by {careless!r} in {column!r}",
     )
-    code_of = np.full(len(df), -1, dtype=np.int64)
-    code_of[present] = codes
-    current = code_of[row_positions(df, rows)]
-    # Adding 1..m-1 modulo m lands on every other label with equal chance, never on its own.
-    flipped = (current + rng.integers(1, len(labels), len(rows))) % len(labels)
-    out, key = replace_cells(
-        df, table=table, column=column, rows=rows, values=list(labels.take(flipped))
+    out, key = flip_labels(
+        df,
+        table=table,
+        column=column,
+        rows=rows,
+        present=present,
+        codes=codes,
+        labels=labels,
+        rng=rng,
     )
     return Planted({table: out}, key)

@@ -49,12 +49,27 @@ def label_noise(tables, *, rng, table, column, fraction=0.05) -> Planted:
     rows = pick_rows(
         df, fraction, rng, table=table, eligible=present, what=f"with a label in {column!r}"
     )
+    out, key = flip_labels(
+        df,
+        table=table,
+        column=column,
+        rows=rows,
+        present=present,
+        codes=codes,
+        labels=labels,
+        rng=rng,
+    )
+    return Planted({table: out}, key)
+
+
+def flip_labels(df, *, table, column, rows, present, codes, labels, rng):
+    """Flip the label in `column` of each of `rows` to another of `labels`, every other class
+    equally likely. `codes` are the labels' codes of the `present` rows (pd.factorize)."""
     code_of = np.full(len(df), -1, dtype=np.int64)
     code_of[present] = codes
     current = code_of[row_positions(df, rows)]
     # Adding 1..m-1 modulo m lands on every other label with equal chance, never on its own.
     flipped = (current + rng.integers(1, len(labels), len(rows))) % len(labels)
-    out, key = replace_cells(
+    return replace_cells(
         df, table=table, column=column, rows=rows, values=list(labels.take(flipped))
     )
-    return Planted({table: out}, key)
