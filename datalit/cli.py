@@ -312,7 +312,14 @@ def print_grades(ex, course: Path, summary) -> None:
         console.print(f"graded meanwhile by another grader run: {', '.join(summary.elsewhere)}")
     if any(r.unsafe_no_sandbox for r in summary.graded):
         console.print("[bold red]warning:[/] graded WITHOUT the sandbox (--unsafe-no-sandbox)")
-    console.print(f"candidate reports: {course}/feedback/<candidate>/{ex.slug}/report.html")
+    held = Path(course) / "reports" / ex.slug / "held"
+    if held.is_dir() and any(held.iterdir()):
+        console.print(
+            f"candidate reports: held in {held}/ until `datalit release-feedback {ex.slug} "
+            f"--course {course}` (assessment mode)"
+        )
+    else:
+        console.print(f"candidate reports: {course}/feedback/<candidate>/{ex.slug}/report.html")
     console.print(f"reviewer reports:  {course}/reports/{ex.slug}/")
     if summary.failed:
         console.print(f"[bold red]grader errors[/] for: {', '.join(summary.failed)}")

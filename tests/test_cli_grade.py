@@ -117,7 +117,10 @@ def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
         ).returncode
         == 0
     )
-    assert run("datalit", "grade", "orders-cleanup", "--course", str(course)).returncode == 0
+    graded = run("datalit", "grade", "orders-cleanup", "--course", str(course))
+    assert graded.returncode == 0
+    assert "held in" in graded.stdout
+    assert "release-feedback" in graded.stdout
     held = course / "reports" / "orders-cleanup" / "held" / "ann" / "report.json"
     feedback = course / "feedback" / "ann" / "orders-cleanup"
     assert held.is_file()
