@@ -742,7 +742,7 @@ def release(
 def release_feedback(
     *, exercise: Exercise, course: Path, candidates: list[str] | None = None
 ) -> list[str]:
-    """Copy held candidate views (assessment mode) to COURSE/feedback/<c>/<exercise>/.
+    """Move held candidate views (assessment mode) to COURSE/feedback/<c>/<exercise>/.
 
     Each candidate's feedback folder is replaced whole (atomically), so a candidate sees the
     previous release or this one, never a mix. Returns the candidates released.
@@ -771,6 +771,8 @@ def release_feedback(
             staged = work / "feedback"
             shutil.copytree(held_root / c, staged)
             _replace_dir(staged, layout.feedback_dir(c, exercise.slug))
+        # Released: nothing waits for this candidate until a regrade holds new feedback.
+        shutil.rmtree(held_root / c)
     return held
 
 

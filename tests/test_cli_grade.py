@@ -140,10 +140,12 @@ def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
     assert "Traceback" not in unknown.stderr
     assert not feedback.exists()
 
+    waiting = held.read_bytes()
     r = run("datalit", "release-feedback", "orders-cleanup", "--course", str(course))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "released feedback of orders-cleanup to 1 candidate(s)"
-    assert (feedback / "report.json").read_bytes() == held.read_bytes()
+    assert (feedback / "report.json").read_bytes() == waiting
+    assert not held.parent.exists()
     assert (feedback / "report.html").is_file()
 
     # The roster's name and email reach nbgrader's gradebook (formgrader, nbgrader export).
