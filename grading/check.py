@@ -101,7 +101,7 @@ def check_exercise(
         on_step: called with a short text as work progresses (progress display).
     """
     from datalit.errors import InvalidArgument
-    from datalit.grading.course import Candidate, Course, release_variant
+    from datalit.grading.course import Candidate, Course, collect, release_variant
     from datalit.grading.grader import grade_batch
 
     step = on_step or (lambda _text: None)
@@ -132,8 +132,6 @@ def check_exercise(
                     / (exercise.notebook if attempt == "reference" else "naive.ipynb")
                 )
                 shutil.copyfile(source, incoming / f"{cid}.ipynb")
-        from datalit.grading.course import collect
-
         collect(exercise=exercise, course=course, source=incoming)
         step("grading")
         summary = grade_batch(
