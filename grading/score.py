@@ -28,6 +28,7 @@ Part kinds:
 from __future__ import annotations
 
 import math
+from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -504,8 +505,13 @@ def _spans_part(part: Part, output: OutputFile, answers: dict, where: str) -> Pa
         beta=part.beta,
         flagged=n,
         true_count=len(truth),
+        # The first 20 flagged spans that are wrong and true spans that were missed (reviewer view).
         false_positive_sample=[
-            list(s) for s in sorted(flagged - truth)[:20] if not _covered(s, truth_by_id)
+            list(s)
+            for s in islice((s for s in sorted(flagged) if not _covered(s, truth_by_id)), 20)
         ],
-        missed_sample=[list(s) for s in sorted(truth)[:200] if not _covered(s, flagged_by_id)][:20],
+        missed_sample=[
+            list(s)
+            for s in islice((s for s in sorted(truth) if not _covered(s, flagged_by_id)), 20)
+        ],
     )

@@ -117,3 +117,13 @@ def test_absolute_tolerance(given, ok):
     p = spans_score([], answers={"kappa": given})["kappa"]
     assert (p.points == 2.0) is ok
     assert "0.02" in p.feedback
+
+
+def test_reviewer_samples_list_only_wrong_and_missed_spans():
+    right = [(t["id"], t["start"], t["end"]) for t in TRUTH[:3]]
+    # 24 spans that are right without being exact, sorting before the two wrong ones.
+    nearly = [("t1", 10 + k, 30) for k in range(1, 9)] + [("t2", 0, 16 + k) for k in range(1, 17)]
+    wrong = [("z0", 0, 5), ("z9", 1, 4)]
+    p = spans_score(right + nearly + wrong)["pii_spans"]
+    assert p.details["false_positive_sample"] == [["z0", 0, 5], ["z9", 1, 4]]
+    assert p.details["missed_sample"] == [["t3", 5, 25]]
