@@ -17,7 +17,6 @@ from datalit.generators.memory import reusing_memory
 from datalit.generators.parallel import short_switch_interval
 from datalit.generators.recipes import get as get_recipe
 from datalit.generators.spec import Plant
-from datalit.generators.text import to_text
 from datalit.seeding import seeded
 
 
@@ -61,7 +60,7 @@ def plant_all(
     for number, plant in enumerate(plants, start=1):
         anomaly = get_anomaly(plant.anomaly)
         result = anomaly(current, rng=rng, **plant.args)
-        step = result.key.copy(deep=False)
+        step = result.key_rows
         step_rows = step["row"].to_numpy().copy()
         for name, df in result.tables.items():
             labels = df.index.to_numpy()
@@ -71,14 +70,12 @@ def plant_all(
                 labels = labels.copy()
                 labels[provisional] = next_id[name] - 1 - labels[provisional]
                 df = df.set_axis(pd.Index(labels, copy=False), axis=0)
-                in_table = pc.equal(to_text(step["table"]), name).to_numpy(zero_copy_only=False)
+                in_table = pc.equal(step["table"], name).to_numpy(zero_copy_only=False)
                 in_table &= step_rows < 0
                 step_rows[in_table] = next_id[name] - 1 - step_rows[in_table]
                 next_id[name] += int(provisional.sum())
             current[name] = df
-        step["row"] = step_rows
-        step["anomaly_id"] = f"p{number:02d}"
-        step["anomaly"] = anomaly.name
+        step = K.stamped(step, rows=step_rows, anomaly_id=f"p{number:02d}", anomaly=anomaly.name)
         key = K.compose(key, step)
         if on_step:
             on_step(f"planted {anomaly.name}")

@@ -68,31 +68,45 @@ _DTYPES = {
 }
 
 
-def _column(name: str, value, n: int):
-    """One key column of `n` rows from a scalar, a sequence or an Arrow array."""
-    dtype = _DTYPES[name]
-    if value is None:  # all missing (source_row of a change that adds no row)
-        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
-    if dtype != "str":
-        return pd.array(np.asarray(value), dtype=dtype)
-    if isinstance(value, str):
-        value = pa.repeat(pa.scalar(value, pa.large_string()), n)
-    elif not isinstance(value, pa.Array):
-        value = pa.array(list(value), type=pa.large_string())
-    return pd.array(value.cast(pa.large_string()), dtype="str")
+# Key rows are Arrow tables in these columns and types, from the anomaly that makes them to the
+# finished key: `compose` filters, takes and appends rows, which Arrow does in one call per
+# table where a DataFrame of ten text columns takes a call per column (and building a
+# DataFrame costs more than the few rows most plants make); `finalize` turns the key into its
+# DataFrame.
+SCHEMA = pa.schema(
+    [(c, pa.int64() if _DTYPES[c] != "str" else pa.large_string()) for c in KEY_COLUMNS]
+)
 
 
-def _frame(data: dict) -> pd.DataFrame:
+def _rows(data: dict) -> pa.Table:
+    """Key rows from columns given as a scalar, a sequence or an Arrow array (`row` sets the
+    count; columns not given are "" or, for source_row, missing)."""
     n = len(data["row"])
-    defaults = dict.fromkeys(KEY_COLUMNS, "") | {"source_row": None}
-    return pd.DataFrame(
-        {name: _column(name, data.get(name, defaults[name]), n) for name in KEY_COLUMNS}
-    )
+    arrays = []
+    for name in KEY_COLUMNS:
+        kind = SCHEMA.field(name).type
+        value = data.get(name, None if name == "source_row" else "")
+        if value is None:
+            arrays.append(pa.nulls(n, kind))
+        elif isinstance(value, str):
+            arrays.append(pa.repeat(pa.scalar(value, kind), n))
+        elif isinstance(value, pa.Array | pa.ChunkedArray):
+            arrays.append(value.cast(kind))
+        elif kind == pa.int64():
+            arrays.append(pa.array(np.asarray(value, dtype=np.int64)))
+        else:
+            arrays.append(pa.array(list(value), type=kind))
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def empty_key() -> pd.DataFrame:
     """A key with no rows and the key's columns and dtypes."""
-    return _frame({"row": []})
+    return as_frame(_rows({"row": []}))
+
+
+def concat(*parts: pa.Table) -> pa.Table:
+    """Key rows of several changes, in order, as one set of key rows."""
+    return pa.concat_tables(parts)
 
 
 def cell_changes(
@@ -103,7 +117,7 @@ def cell_changes(
     after: pd.Series,
     *,
     detail: Sequence[str] | None = None,
-) -> pd.DataFrame:
+) -> pa.Table:
     """Key rows for cells of one column changed from `before` to `after` (aligned with `rows`).
 
     Cells whose text did not change are left out: every key row is a real difference.
@@ -122,12 +136,12 @@ def cell_changes(
     }
     if detail is not None:
         data["detail"] = pa.array(list(detail), type=pa.large_string()).filter(keep)
-    return _frame(data)
+    return _rows(data)
 
 
-def rows_added(table: str, rows: Sequence[int], source_rows: Sequence[int]) -> pd.DataFrame:
+def rows_added(table: str, rows: Sequence[int], source_rows: Sequence[int]) -> pa.Table:
     """Key rows for rows added to `table`, each a copy of the row in `source_rows`."""
-    return _frame(
+    return _rows(
         {
             "table": table,
             "row": rows,
@@ -137,22 +151,25 @@ def rows_added(table: str, rows: Sequence[int], source_rows: Sequence[int]) -> p
     )
 
 
-def rows_removed(table: str, rows: Sequence[int]) -> pd.DataFrame:
+def rows_removed(table: str, rows: Sequence[int]) -> pa.Table:
     """Key rows for rows removed from `table`."""
-    return _frame({"table": table, "row": rows, "change": ROW_REMOVED})
-
-
-# The key being built, plant by plant, is an Arrow table: `compose` filters, takes and appends
-# rows of it, which Arrow does in one call per table where a DataFrame of ten text columns takes
-# a call per column; `finalize` turns it into the key's DataFrame.
-_SCHEMA = pa.schema(
-    [(c, pa.int64() if _DTYPES[c] != "str" else pa.large_string()) for c in KEY_COLUMNS]
-)
+    return _rows({"table": table, "row": rows, "change": ROW_REMOVED})
 
 
 def key_table(key: pd.DataFrame) -> pa.Table:
-    """Key rows as the Arrow table `compose` builds on (see `finalize` for the way back)."""
-    return pa.table({c: pa.array(key[c], type=_SCHEMA.field(c).type) for c in KEY_COLUMNS})
+    """A key's DataFrame as key rows (`as_frame` is the way back)."""
+    return pa.table({c: pa.array(key[c], type=SCHEMA.field(c).type) for c in KEY_COLUMNS})
+
+
+def stamped(step: pa.Table, *, rows: np.ndarray, anomaly_id: str, anomaly: str) -> pa.Table:
+    """One plant's key rows with their final row ids and the plant's id and type."""
+    for name, column in (
+        ("row", pa.array(rows, type=pa.int64())),
+        ("anomaly_id", pa.repeat(pa.scalar(anomaly_id, pa.large_string()), step.num_rows)),
+        ("anomaly", pa.repeat(pa.scalar(anomaly, pa.large_string()), step.num_rows)),
+    ):
+        step = step.set_column(KEY_COLUMNS.index(name), name, column)
+    return step
 
 
 def _row_ids(table: pa.Table, names: pa.Array) -> np.ndarray:
@@ -178,12 +195,11 @@ def _inner_join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.nda
     return i, order[first[i] + k]
 
 
-def compose(key: pa.Table, step: pd.DataFrame) -> pa.Table:
-    """Add one plant's key rows (`step`, ids already final) to the key being built (`key`,
-    an Arrow table: start from ``key_table(empty_key())``)."""
-    if step.empty:
+def compose(key: pa.Table, step: pa.Table) -> pa.Table:
+    """Add one plant's key rows (`step`, ids already final) to the key being built (`key`:
+    start from ``key_table(empty_key())``)."""
+    if not step.num_rows:
         return key
-    step = key_table(step)
     added, removed = _is(step, ROW_ADDED), _is(step, ROW_REMOVED)
     if not (added.any() or removed.any()):
         # Only cell changes: they extend chains, which `finalize` reads in plant order.
@@ -259,11 +275,11 @@ def finalize(key: pa.Table) -> pd.DataFrame:
     # Every row of a chain with no net difference goes (`chain` numbers each cell's chain).
     chain = np.cumsum(starts) - 1
     drop = cell & np.append(no_change.to_numpy(zero_copy_only=False), False)[chain]
-    return _key_frame(key.filter(~drop) if drop.any() else key)
+    return as_frame(key.filter(~drop) if drop.any() else key)
 
 
-def _key_frame(table: pa.Table) -> pd.DataFrame:
-    """The key's DataFrame (its dtypes: `str`, int64 and Int64) from its Arrow table."""
+def as_frame(table: pa.Table) -> pd.DataFrame:
+    """Key rows as the key's DataFrame (its dtypes: `str`, int64 and Int64)."""
     columns = {}
     for name in KEY_COLUMNS:
         col = table[name]
@@ -283,12 +299,15 @@ def _key_frame(table: pa.Table) -> pd.DataFrame:
 def verify(
     clean: Mapping[str, pd.DataFrame],
     raw: Mapping[str, pd.DataFrame],
-    key: pd.DataFrame,
+    key: pd.DataFrame | pa.Table,
     *,
     limit: int = 20,
 ) -> list[str]:
-    """Check that `key` explains `raw` exactly from `clean`; return the problems found (at most
-    `limit`). Tables are indexed by row identity; cells are compared in their text form."""
+    """Check that `key` (a key or key rows) explains `raw` exactly from `clean`; return the
+    problems found (at most `limit`). Tables are indexed by row identity; cells are compared in
+    their text form."""
+    if isinstance(key, pa.Table):
+        key = as_frame(key)
     problems: list[str] = []
 
     def problem(msg: str) -> None:

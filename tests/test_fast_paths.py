@@ -18,7 +18,7 @@ from datalit.generators.anomalies.patch import (
     row_positions,
 )
 from datalit.generators.anomalies.values import ascii_letter_counts
-from datalit.generators.key import cell_changes, finalize, key_table, rows_added
+from datalit.generators.key import cell_changes, finalize, rows_added, stamped
 from datalit.generators.memory import keep_freed_memory
 from datalit.generators.parallel import short_switch_interval
 from datalit.generators.pools import distinct_dtype, weighted_codes, weighted_codes_later
@@ -91,9 +91,11 @@ def test_finalize_sorts_by_table_row_kind_column_then_plant():
         cell_changes("a", [7, 0], "x", pd.Series(["u", "v"]), pd.Series(["w", "v2"])),
         cell_changes("b", [1], "y", pd.Series(["8"]), pd.Series(["2"])),  # back to clean: dropped
     ]
-    for number, step in enumerate(steps, start=1):
-        step["anomaly_id"] = f"p{number:02d}"
-    key = finalize(pa.concat_tables([key_table(s) for s in steps]))
+    steps = [
+        stamped(step, rows=step["row"].to_numpy(), anomaly_id=f"p{number:02d}", anomaly="a")
+        for number, step in enumerate(steps, start=1)
+    ]
+    key = finalize(pa.concat_tables(steps))
     assert list(zip(key["table"], key["row"], key["change"], key["anomaly_id"], strict=True)) == [
         ("a", 0, "cell", "p03"),
         ("a", 7, "row_added", "p02"),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from datalit.errors import InvalidArgument
+from datalit.generators import key as K
 from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.text import is_text
@@ -40,4 +39,4 @@ def duplicates_across_splits(tables, *, rng, table, column, fraction=0.03) -> Pl
     other = {values[0]: values[1], values[1]: values[0]}
     flipped = [other[v] for v in out.loc[new_ids, column].astype("str")]
     out, changed = replace_cells(out, table=table, column=column, rows=new_ids, values=flipped)
-    return Planted({table: out}, pd.concat([added, changed], ignore_index=True))
+    return Planted({table: out}, K.concat(added, changed))

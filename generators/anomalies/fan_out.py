@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from datalit.generators import key as K
 from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 
@@ -42,4 +43,4 @@ def fan_out(tables, *, rng, table, column, fraction=0.02) -> Planted:
             values = [f"{v} (v2)" if isinstance(v, str) else "v2" for v in current]
         out, changed = replace_cells(out, table=table, column=target, rows=new_ids, values=values)
         keys.append(changed)
-    return Planted({table: out}, pd.concat(keys, ignore_index=True))
+    return Planted({table: out}, K.concat(*keys))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow.compute as pc
 
+from datalit.generators import key as K
 from datalit.generators.anomalies.patch import copy_rows, pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.text import is_text, to_text
@@ -57,4 +57,4 @@ def near_duplicates(tables, *, rng, table, column, fraction=0.02) -> Planted:
         rows=new_ids,
         values=[vary(t, h) for t, h in zip(texts, how, strict=True)],
     )
-    return Planted({table: out}, pd.concat([added, changed], ignore_index=True))
+    return Planted({table: out}, K.concat(added, changed))

@@ -169,7 +169,7 @@ def replace_cells(
     rows: pd.Index,
     values: Sequence | pd.Series | np.ndarray,
     detail: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pa.Table]:
     """Set `column` at `rows` to `values`; return the new table and the key rows.
 
     A column receiving text becomes a text column whose other cells read as before (a
@@ -256,7 +256,7 @@ def copy_rows(
     *,
     table: str,
     sources: pd.Index,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+) -> tuple[pd.DataFrame, pa.Table, pd.Index]:
     """Insert exact copies of the rows `sources` at random positions.
 
     The copies get provisional ids -1, -2, … (the engine numbers them). Returns the new table, the
@@ -293,9 +293,7 @@ def copy_rows(
     return out, K.rows_added(table, labels, np.asarray(sources, dtype=np.int64)), labels
 
 
-def remove_rows(
-    df: pd.DataFrame, *, table: str, rows: pd.Index
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def remove_rows(df: pd.DataFrame, *, table: str, rows: pd.Index) -> tuple[pd.DataFrame, pa.Table]:
     """Drop `rows`; return the new table and the ``row_removed`` key rows."""
     keep = np.ones(len(df), dtype=bool)
     keep[row_positions(df, rows)] = False

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from datalit.errors import InvalidArgument, UnknownName
+from datalit.generators import key as K
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,15 @@ class Planted:
 
     tables: dict[str, pd.DataFrame]
     """The tables it changed (new objects; the input is untouched)."""
-    key: pd.DataFrame
-    """Its answer-key rows; ``anomaly_id`` and ``anomaly`` are filled in by the engine."""
+    key_rows: pa.Table
+    """Its answer-key rows (made by ``datalit.generators.key``'s `cell_changes`, `rows_added`,
+    `rows_removed`, joined with its `concat`); ``anomaly_id`` and ``anomaly`` are filled in by
+    the engine."""
+
+    @property
+    def key(self) -> pd.DataFrame:
+        """The key rows as a DataFrame, to read (the engine composes `key_rows`)."""
+        return K.as_frame(self.key_rows)
 
 
 @dataclass(frozen=True)

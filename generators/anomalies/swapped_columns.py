@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow.compute as pc
 
+from datalit.generators import key as K
 from datalit.generators.anomalies.patch import pick_rows, replace_cells, row_positions
 from datalit.generators.anomalies.registry import Planted, anomaly
 from datalit.generators.text import text_list, to_text
@@ -51,4 +51,4 @@ def swapped_columns(tables, *, rng, table, columns, fraction=0.02) -> Planted:
         to_first, to_second = text_list(b.iloc[pos]), text_list(a.iloc[pos])
     out, key_first = replace_cells(df, table=table, column=first, rows=rows, values=to_first)
     out, key_second = replace_cells(out, table=table, column=second, rows=rows, values=to_second)
-    return Planted({table: out}, pd.concat([key_first, key_second], ignore_index=True))
+    return Planted({table: out}, K.concat(key_first, key_second))

@@ -40,8 +40,8 @@ def test_categorical_column_keeps_its_categories_for_known_values(status):
     assert text(out["status"]) == ["sent", "paid", "sent", "new", "new", None]
     assert out["status"].dtype == status["status"].dtype
     pd.testing.assert_frame_equal(status, before)  # the input is untouched
-    assert key["before"].tolist() == ["new", "", "paid"]
-    assert key["after"].tolist() == ["sent", "new", ""]
+    assert key["before"].to_pylist() == ["new", "", "paid"]
+    assert key["after"].to_pylist() == ["sent", "new", ""]
 
 
 def test_categorical_column_gains_new_strings_as_categories(status):
@@ -50,7 +50,7 @@ def test_categorical_column_gains_new_strings_as_categories(status):
     )
     assert text(out["status"]) == ["new", "x", "new", "x", None, "paid"]
     assert list(out["status"].cat.categories) == ["new", "paid", "sent", "x"]
-    assert key["row"].tolist() == [1, 2, 3]
+    assert key["row"].to_pylist() == [1, 2, 3]
 
 
 def test_categorical_codes_widen_past_127_categories():
@@ -75,5 +75,5 @@ def test_copies_read_as_their_sources_and_come_with_their_key_rows():
         out.loc[labels].reset_index(drop=True), df.loc[sources].reset_index(drop=True)
     )
     pd.testing.assert_frame_equal(out.loc[df.index], df)  # the originals, in order
-    assert added["source_row"].tolist() == [3, 10, 49]
-    assert (added["change"] == K.ROW_ADDED).all()
+    assert added["source_row"].to_pylist() == [3, 10, 49]
+    assert set(added["change"].to_pylist()) == {K.ROW_ADDED}
