@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from datalit.generators.anomalies.patch import (
     _set_numbers,
+    _set_text,
     _true_positions,
     replace_cells,
     row_positions,
@@ -76,6 +77,29 @@ def test_numbers_set_on_the_array_read_as_through_pandas(column, values):
     pd.testing.assert_series_equal(out["x"], expected)
     assert list(df["x"]) == list(column)  # the input table is untouched
     assert len(key) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=5)), min_size=1, max_size=40),
+    st.data(),
+)
+def test_text_set_by_take_is_text_set_by_iloc(cells, data):
+    col = pd.Series(cells, dtype="str", index=pd.RangeIndex(len(cells)) * 3 + 7, name="c")
+    chosen = sorted(data.draw(st.sets(st.integers(0, len(cells) - 1), min_size=1)))
+    pos = np.array(data.draw(st.permutations(chosen)), dtype=np.int64)  # in any order
+    values = data.draw(
+        st.lists(st.one_of(st.none(), st.text(max_size=5)), min_size=len(pos), max_size=len(pos))
+    )
+    plain = col.copy()
+    plain.iloc[pos] = values
+    pd.testing.assert_series_equal(_set_text(col, pos, values), plain)
+    assert col.tolist() == pd.Series(cells, dtype="str").tolist()  # the input is untouched
+
+
+def test_other_text_takes_the_general_way():
+    assert _set_text(pd.Series(["a", "b"], dtype="category"), np.array([0]), ["c"]) is None
+    assert _set_text(pd.Series(["a", "b"], dtype="str"), np.array([0]), [1]) is None
 
 
 def test_other_numbers_take_the_general_way():

@@ -187,7 +187,9 @@ def replace_cells(
     ):
         new = _set_categorical(col, pos, values)
     else:
-        new = _set_numbers(col, pos, values)
+        new = _set_text(col, pos, values)
+        if new is None:
+            new = _set_numbers(col, pos, values)
         if new is None:
             new, values = _receiving(col, values)
             new.iloc[pos] = values
@@ -195,6 +197,21 @@ def replace_cells(
     out = df.copy(deep=False)
     out[column] = new
     return out, key
+
+
+def _set_text(col: pd.Series, pos: np.ndarray, values: list) -> pd.Series | None:
+    """A copy of `col`, a `str` column, with `values` (strings or None) at `pos`: one Arrow take
+    from the column with the values appended, which is what ``iloc`` gives without pandas'
+    full-length mask and conversions. None for other columns and values."""
+    if col.dtype != "str" or not all(v is None or isinstance(v, str) for v in values):
+        return None
+    text = to_text(col)
+    # Every row reads itself, except the rows at `pos`, which read their new value.
+    source = np.arange(len(col), dtype=np.int64)
+    source[pos] = len(col) + np.arange(len(pos))
+    appended = pa.concat_arrays([text, pa.array(values, type=pa.large_string())])
+    new = pd.array(appended.take(pa.array(source)), dtype=col.dtype)
+    return pd.Series(new, index=col.index, name=col.name, copy=False)
 
 
 def _set_numbers(col: pd.Series, pos: np.ndarray, values: list) -> pd.Series | None:
