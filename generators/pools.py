@@ -88,7 +88,8 @@ def weighted_codes_later(
         elif short < 0:
             counts[np.argpartition(-counts, -short - 1)[:-short]] -= 1
         lut = np.repeat(np.arange(len(weights), dtype=dtype), counts)
-        return lut[drawn]
+        # np.take reads small-integer codes faster than fancy indexing does.
+        return np.take(lut, drawn)
 
     return codes
 
