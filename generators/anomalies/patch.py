@@ -71,8 +71,16 @@ def _true_positions(mask: np.ndarray, ranks: np.ndarray, block: int = 1 << 16) -
     return out
 
 
-def _is_missing(values: Sequence) -> bool:
+def _is_missing(values: list) -> bool:
+    if values.count(None) == len(values):  # the usual case, counted in C
+        return True
     return all(v is None or (isinstance(v, float) and np.isnan(v)) for v in values)
+
+
+def _all_text(values: list) -> bool:
+    """Every value is a str (or a subclass, like numpy's) or None: the few distinct types are
+    collected in C, not tested value by value."""
+    return all(t is type(None) or issubclass(t, str) for t in set(map(type, values)))
 
 
 def row_positions(df: pd.DataFrame, rows: pd.Index) -> np.ndarray:
@@ -180,11 +188,7 @@ def replace_cells(
     col = df[column]
     pos = row_positions(df, rows)
     before = col.iloc[pos]
-    if (
-        is_text(col)
-        and isinstance(col.dtype, pd.CategoricalDtype)
-        and all(v is None or isinstance(v, str) for v in values)
-    ):
+    if is_text(col) and isinstance(col.dtype, pd.CategoricalDtype) and _all_text(values):
         new = _set_categorical(col, pos, values)
     else:
         new = _set_text(col, pos, values)
@@ -203,7 +207,7 @@ def _set_text(col: pd.Series, pos: np.ndarray, values: list) -> pd.Series | None
     """A copy of `col`, a `str` column, with `values` (strings or None) at `pos`: one Arrow take
     from the column with the values appended, which is what ``iloc`` gives without pandas'
     full-length mask and conversions. None for other columns and values."""
-    if col.dtype != "str" or not all(v is None or isinstance(v, str) for v in values):
+    if col.dtype != "str" or not _all_text(values):
         return None
     text = to_text(col)
     # Every row reads itself, except the rows at `pos`, which read their new value.
