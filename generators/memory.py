@@ -13,9 +13,9 @@ and are reused: the same work with fewer page faults. It also keeps every thread
 heap (one malloc arena): by default each worker thread gets an arena of its own, and a block
 freed in one arena is never reused by another thread, so the workers' temporaries cost fresh
 pages again (one arena: 15 MB less memory touched and ~4,000 fewer page faults for a million
-orders). The process keeps its peak heap until it
-exits (freed blocks are reused, not given back): fine for a generation run, which peaks at a
-few hundred MB for a million rows. Nothing changes on other platforms or C libraries.
+orders). The process keeps its peak heap until it exits (freed blocks are reused, not given
+back): fine for a generation run, which peaks at a few hundred MB for a million rows. Nothing
+changes on other platforms or C libraries.
 
 Arrow (text columns, the key) allocates from its own pool, mimalloc by default, which hands
 freed pages back to the kernel soon after. `reusing_memory` also points Arrow at the system
