@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from datalit.generators import key as K
 from datalit.generators.anomalies import get as get_anomaly
+from datalit.generators.anomalies.patch import NEXT_ROW_ID
 from datalit.generators.memory import reusing_memory
 from datalit.generators.parallel import short_switch_interval
 from datalit.generators.recipes import get as get_recipe
@@ -57,28 +58,36 @@ def plant_all(
     current = dict(tables)
     next_id = {name: len(df) for name, df in tables.items()}
     key = K.key_table(K.empty_key())
-    for number, plant in enumerate(plants, start=1):
-        anomaly = get_anomaly(plant.anomaly)
-        result = anomaly(current, rng=rng, **plant.args)
-        step = result.key_rows
-        step_rows = step["row"].to_numpy().copy()
-        for name, df in result.tables.items():
-            labels = df.index.to_numpy()
-            provisional = labels < 0
-            if provisional.any():
-                # Provisional ids -1, -2, … become the next free ids, in the order added.
-                labels = labels.copy()
-                labels[provisional] = next_id[name] - 1 - labels[provisional]
-                df = df.set_axis(pd.Index(labels, copy=False), axis=0)
-                in_table = pc.equal(step["table"], name).to_numpy(zero_copy_only=False)
-                in_table &= step_rows < 0
-                step_rows[in_table] = next_id[name] - 1 - step_rows[in_table]
-                next_id[name] += int(provisional.sum())
-            current[name] = df
-        step = K.stamped(step, rows=step_rows, anomaly_id=f"p{number:02d}", anomaly=anomaly.name)
-        key = K.compose(key, step)
-        if on_step:
-            on_step(f"planted {anomaly.name}")
+    # Rows added through `patch.copy_rows` take their ids from `next_id` as they are made.
+    ids_token = NEXT_ROW_ID.set(next_id)
+    try:
+        for number, plant in enumerate(plants, start=1):
+            anomaly = get_anomaly(plant.anomaly)
+            result = anomaly(current, rng=rng, **plant.args)
+            step = result.key_rows
+            step_rows = step["row"].to_numpy().copy()
+            for name, df in result.tables.items():
+                index = df.index
+                if not isinstance(index, pd.RangeIndex) and len(index) and index.min() < 0:
+                    # Rows added some other way have provisional ids -1, -2, …: they become
+                    # the next free ids, in the order added.
+                    labels = index.to_numpy().copy()
+                    provisional = labels < 0
+                    labels[provisional] = next_id[name] - 1 - labels[provisional]
+                    df = df.set_axis(pd.Index(labels, copy=False), axis=0)
+                    in_table = pc.equal(step["table"], name).to_numpy(zero_copy_only=False)
+                    in_table &= step_rows < 0
+                    step_rows[in_table] = next_id[name] - 1 - step_rows[in_table]
+                    next_id[name] += int(provisional.sum())
+                current[name] = df
+            step = K.stamped(
+                step, rows=step_rows, anomaly_id=f"p{number:02d}", anomaly=anomaly.name
+            )
+            key = K.compose(key, step)
+            if on_step:
+                on_step(f"planted {anomaly.name}")
+    finally:
+        NEXT_ROW_ID.reset(ids_token)
     return current, K.finalize(key)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -271,6 +272,22 @@ def _receiving(col: pd.Series, values: list) -> tuple[pd.Series, list]:
     return new, [marker] * len(values)
 
 
+# While the engine plants, the next free row id of each table (the engine's own counts, which
+# this module advances as it adds rows): added rows get their final ids at once, and the engine
+# has no million-row index to renumber. Unset when an anomaly is called on its own.
+NEXT_ROW_ID: ContextVar[dict[str, int] | None] = ContextVar("next_row_id", default=None)
+
+
+def _new_row_ids(table: str, k: int) -> np.ndarray:
+    """Ids for `k` rows added to `table`: the next free ones, or provisional -1, -2, …"""
+    next_ids = NEXT_ROW_ID.get()
+    if next_ids is None or table not in next_ids:
+        return np.arange(-1, -k - 1, -1, dtype=np.int64)
+    first = next_ids[table]
+    next_ids[table] = first + k
+    return np.arange(first, first + k, dtype=np.int64)
+
+
 def copy_rows(
     df: pd.DataFrame,
     rng: np.random.Generator,
@@ -280,11 +297,12 @@ def copy_rows(
 ) -> tuple[pd.DataFrame, pa.Table, pd.Index]:
     """Insert exact copies of the rows `sources` at random positions.
 
-    The copies get provisional ids -1, -2, … (the engine numbers them). Returns the new table, the
+    The copies get the table's next free ids while the engine plants (`NEXT_ROW_ID`), and
+    provisional ids -1, -2, … otherwise, for the caller to number. Returns the new table, the
     ``row_added`` key rows and the copies' ids; alter copies afterwards with `replace_cells`.
     """
     n, k = len(df), len(sources)
-    labels = pd.Index(np.arange(-1, -k - 1, -1, dtype=np.int64))
+    labels = pd.Index(_new_row_ids(table, k))
     # The copies go before the rows at sorted random positions: the j-th copy lands at
     # at[j] + j in the new table.
     at = np.sort(rng.integers(0, n + 1, size=k))

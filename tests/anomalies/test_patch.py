@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from datalit.generators import key as K
-from datalit.generators.anomalies.patch import copy_rows, replace_cells, row_positions
+from datalit.generators.anomalies.patch import NEXT_ROW_ID, copy_rows, replace_cells, row_positions
 from datalit.generators.pools import categorical
 from datalit.generators.text import to_text
 
@@ -60,6 +60,22 @@ def test_categorical_codes_widen_past_127_categories():
         pd.DataFrame({"c": col}), table="t", column="c", rows=pd.Index(range(20)), values=new_values
     )
     assert text(out["c"]) == new_values + [f"c{i}" for i in range(20, 120)]
+
+
+def test_while_the_engine_plants_copies_get_the_next_free_ids():
+    df = pd.DataFrame({"n": np.arange(50)})
+    next_ids = {"t": 60, "other": 5}  # ids 50..59 were given out (and removed) before
+    token = NEXT_ROW_ID.set(next_ids)
+    try:
+        out, added, labels = copy_rows(
+            df, np.random.default_rng(1), table="t", sources=pd.Index([3, 4])
+        )
+    finally:
+        NEXT_ROW_ID.reset(token)
+    assert list(labels) == [60, 61]
+    assert next_ids == {"t": 62, "other": 5}
+    assert added["row"].to_pylist() == [60, 61]
+    assert out.loc[labels, "n"].tolist() == [3, 4]
 
 
 def test_copies_read_as_their_sources_and_come_with_their_key_rows():
