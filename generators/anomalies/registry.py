@@ -2,8 +2,9 @@
 
 An anomaly is a function ``fn(tables, *, rng, table, ..., fraction=...) -> Planted``:
 keyword-only arguments, randomness only from ``rng``, the input tables never mutated. It returns
-the tables it changed and its answer-key rows (see ``datalit.generators.key``). Rows it adds carry
-provisional negative row ids (-1, -2, …); the engine numbers them.
+the tables it changed and its answer-key rows (see ``datalit.generators.key``). Rows it adds
+through ``patch.copy_rows`` get their final ids; rows added any other way carry provisional
+negative ids (-1, -2, …), which the engine numbers.
 
 Every argument name comes from ``ARGUMENTS`` below, which also validates it, so the same name
 means the same thing in every anomaly (hypothesis's api-style: validate, raise a specific error,
