@@ -171,21 +171,20 @@ def ascii_letter_counts(text: pd.Series) -> pd.Series:
     _, offsets_buffer, data_buffer = arr.buffers()
     if len(arr) and data_buffer is not None:
         offsets = np.frombuffer(offsets_buffer, np.int64, len(arr) + 1, arr.offset * 8)
-        # The data up to the last value's end (an array sliced from a longer one shares it).
+        # The data up to the last value's end (an array sliced from a longer one shares it),
+        # and one byte more that is no letter, so a value starting at the end sums nothing.
         start = int(offsets[0])
-        size = int(offsets[-1]) - start
-        folded = np.frombuffer(data_buffer, np.uint8, size, start) | 0x20
+        folded = np.frombuffer(data_buffer, np.uint8, int(offsets[-1]) - start, start) | 0x20
         folded -= ord("a")  # "A" -> "a" above; letters are now 0..25, any other byte is above
-        # 1 for each letter byte, and one byte more that is no letter, so that every value's
-        # start is a position in it (a value may start at the very end).
-        letter = np.zeros(size + 1, dtype=np.uint8)
-        np.less(folded, 26, out=letter[:size].view(bool))
-        # Each value's letters summed from its start to the next value's start, in C (no
-        # running count over every byte). An empty value would read the one byte at its start
-        # instead of nothing, so it is set to 0.
+        letter = np.less(folded, 26, out=folded.view(bool))  # in place: no second buffer
+        # A value's letters are the difference of the running count at its ends. The count
+        # runs in uint16 when no value is 65 536 bytes long: it may wrap, but each difference
+        # is still exact (a quarter of the memory of int64 sums over every byte).
+        wide = np.int64 if len(arr) and int(np.max(np.diff(offsets))) >= 1 << 16 else np.uint16
+        running = np.zeros(len(letter) + 1, dtype=wide)
+        np.cumsum(letter, dtype=wide, out=running[1:])
         ends = offsets - start
-        counts = np.add.reduceat(letter, ends[:-1], dtype=np.int64)
-        counts[ends[1:] == ends[:-1]] = 0
+        counts = (running[ends[1:]] - running[ends[:-1]]).astype(np.int64)
         # A null may hold bytes.
         counts[~arr.is_valid().to_numpy(zero_copy_only=False)] = 0
     return pd.Series(counts, index=text.index, copy=False)
