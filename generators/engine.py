@@ -57,7 +57,7 @@ def plant_all(
     `on_step(name)` is called after each plant (progress display)."""
     current = dict(tables)
     next_id = {name: len(df) for name, df in tables.items()}
-    key = K.key_table(K.empty_key())
+    key = K.no_rows()
     # Rows added through `patch.copy_rows` take their ids from `next_id` as they are made.
     ids_token = NEXT_ROW_ID.set(next_id)
     try:

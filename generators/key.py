@@ -99,9 +99,9 @@ def _rows(data: dict) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def empty_key() -> pd.DataFrame:
-    """A key with no rows and the key's columns and dtypes."""
-    return as_frame(_rows({"row": []}))
+def no_rows() -> pa.Table:
+    """Key rows with no row: the key `compose` starts from."""
+    return _rows({"row": []})
 
 
 def concat(*parts: pa.Table) -> pa.Table:
@@ -156,11 +156,6 @@ def rows_removed(table: str, rows: Sequence[int]) -> pa.Table:
     return _rows({"table": table, "row": rows, "change": ROW_REMOVED})
 
 
-def key_table(key: pd.DataFrame) -> pa.Table:
-    """A key's DataFrame as key rows (`as_frame` is the way back)."""
-    return pa.table({c: pa.array(key[c], type=SCHEMA.field(c).type) for c in KEY_COLUMNS})
-
-
 def stamped(step: pa.Table, *, rows: np.ndarray, anomaly_id: str, anomaly: str) -> pa.Table:
     """One plant's key rows with their final row ids and the plant's id and type."""
     for name, column in (
@@ -197,7 +192,7 @@ def _inner_join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def compose(key: pa.Table, step: pa.Table) -> pa.Table:
     """Add one plant's key rows (`step`, ids already final) to the key being built (`key`:
-    start from ``key_table(empty_key())``)."""
+    start from `no_rows()`)."""
     if not step.num_rows:
         return key
     added, removed = _is(step, ROW_ADDED), _is(step, ROW_REMOVED)
