@@ -94,7 +94,7 @@ def generate(name, seed, out, rows, fmt, spec, overwrite):
             chosen.recipe,
             seed=seed,
             rows=rows if rows is not None else chosen.rows,
-            plants=chosen.plants,
+            plants=exercise.plants_for(seed) if exercise is not None else chosen.plants,
             on_step=steps.advance,
         )
         answers = None
@@ -360,13 +360,14 @@ def demo(course, jobs, unsafe_no_sandbox):
 @click.option("--unsafe-no-sandbox", is_flag=True, help="Run without bubblewrap (local practice).")
 def check_exercise(exercise, seeds, jobs, keep, unsafe_no_sandbox):
     """Prove EXERCISE valid and fair: for SEEDS seeds, grade the reference solution, the untouched
-    release and the naive attempt with the real grader, check that every planted anomaly is caught
-    by a graded check, and print a table and a verdict (exit status 1 when it fails)."""
+    release, the naive and the careless attempts with the real grader, try a copied, a constant
+    and a shifted submission, check that every planted anomaly is caught by a graded check, and
+    print a table and a verdict (exit status 1 when it fails)."""
     from rich.console import Console
     from rich.table import Table
 
     from datalit.exercise import load_exercise
-    from datalit.grading.check import ATTEMPTS
+    from datalit.grading.check import ATTEMPTS, PROOFS
     from datalit.grading.check import check_exercise as run_check
 
     ex = load_exercise(exercise)
@@ -382,14 +383,19 @@ def check_exercise(exercise, seeds, jobs, keep, unsafe_no_sandbox):
         )
     out = Console(width=None if sys.stdout.isatty() else 120)
     table = Table(title=f"{ex.slug}: % of the auto-graded points (max {ex.max_auto_points:g})")
-    for col in ("seed", "reference", "untouched", "naive"):
+    shown = [a for a in (*ATTEMPTS, *PROOFS) if any(a in s.percent for s in report.seeds)]
+    for col in ("seed", *shown):
         table.add_column(col, justify="right")
     for s in report.seeds:
-        table.add_row(str(s.seed_number), *(f"{s.percent[a]:.1f}" for a in ATTEMPTS))
+        table.add_row(
+            str(s.seed_number), *(f"{s.percent[a]:.1f}" if a in s.percent else "" for a in shown)
+        )
     table.add_section()
-    table.add_row("mean", *(f"{report.mean(a):.1f}" for a in ATTEMPTS))
-    table.add_row("std", *(f"{report.std(a):.1f}" for a in ATTEMPTS))
+    table.add_row("mean", *(f"{report.mean(a):.1f}" for a in shown))
+    table.add_row("std", *(f"{report.std(a):.1f}" for a in shown))
     out.print(table)
+    for line in report.proof_lines():
+        out.print(f"  {line}", markup=False)
     for c in report.coverage:
         catchers = sorted(set().union(*c.caught_by)) if c.caught_by else []
         caught = ", ".join(catchers) if c.caught else "NOTHING on some seed"

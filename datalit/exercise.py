@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from datalit.errors import InvalidArgument, UnknownName
-from datalit.generators.spec import GenerationSpec, spec_from_dict
+from datalit.generators.spec import GenerationSpec, Plant, spec_from_dict, varied_plants
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 OUTPUT_KINDS = ("table", "json")
-PART_KINDS = ("suite", "ids", "numeric", "spans", "manual")
+PART_KINDS = ("suite", "rows", "ids", "numeric", "spans", "manual")
+COMPARE_KINDS = ("text", "number", "instant")
+"""How a `rows` part compares a column: stripped text, a number within a tolerance, or a point
+in time (any ISO 8601 form; without an offset it is read as UTC) within a number of seconds."""
 TABLE_FORMATS = (".csv", ".parquet")
 
 
@@ -51,12 +54,26 @@ class Output:
 
 
 @dataclass(frozen=True)
+class RowColumn:
+    """A column a `rows` part compares with the candidate's own true table, row by row."""
+
+    name: str
+    compare: str = "text"
+    """One of COMPARE_KINDS."""
+    tolerance: float = 0.0
+    """``number``: relative tolerance."""
+    abs_tolerance: float = 0.0
+    """``number``: absolute tolerance; ``instant``: seconds."""
+
+
+@dataclass(frozen=True)
 class Part:
     """One graded part of an exercise."""
 
     id: str
     kind: str
-    """``suite`` (GX expectations on a table), ``ids`` (a flagged-ids list scored by F1 against
+    """``suite`` (GX expectations on a table), ``rows`` (a table compared row by row with the
+    candidate's own true table, joined on a key), ``ids`` (a flagged-ids list scored by F1 against
     the key), ``numeric`` (numbers within a tolerance), ``manual`` (a written finding)."""
     title: str
     points: float
@@ -78,6 +95,13 @@ class Part:
     """For ``manual``: the nbgrader grade_id of the markdown cell holding the answer."""
     anomalies: tuple[str, ...] = ()
     """The planted anomaly types this part is meant to catch (for reports)."""
+    key: str = ""
+    """For ``rows``: the column that identifies a row (order_id, event_id, …)."""
+    columns: tuple[RowColumn, ...] = ()
+    """For ``rows``: the columns compared with the true table, row by row."""
+    key_share: float = 0.25
+    """For ``rows``: the share of the points for keeping exactly the right rows; the rest is
+    shared equally by the compared columns."""
 
     @property
     def auto(self) -> bool:
@@ -108,6 +132,19 @@ class Exercise:
     outputs: tuple[Output, ...]
     parts: tuple[Part, ...]
     limits: ExerciseLimits = field(default_factory=ExerciseLimits)
+    vary_fraction: float = 0.0
+    """Each plant's fraction is scaled by a per-variant factor in [1 - v, 1 + v], so counts that
+    decide points differ between candidates (see `varied_plants`)."""
+
+    def plants_for(self, seed: int) -> tuple[Plant, ...] | None:
+        """The plants of the variant with this seed (fractions varied by `vary_fraction`)."""
+        if self.generate.plants is None:
+            return None
+        return varied_plants(self.generate.plants, seed=seed, spread=self.vary_fraction)
+
+    @property
+    def row_parts(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.kind == "rows")
 
     @property
     def suite_path(self) -> Path:
@@ -209,7 +246,10 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
         pid = _need(p, "id", str, w)
         if kind != "manual" and p.get("output") not in names:
             raise InvalidArgument(f"{w}: output must name one of the outputs {sorted(names)}")
-        if kind in ("suite", "spans") and part_output_kind(outputs, p.get("output")) != "table":
+        if (
+            kind in ("suite", "spans", "rows")
+            and part_output_kind(outputs, p.get("output")) != "table"
+        ):
             raise InvalidArgument(f"{w}: a {kind} part reads a table output")
         if kind in ("ids", "numeric") and part_output_kind(outputs, p.get("output")) != "json":
             raise InvalidArgument(f"{w}: an {kind} part reads a json output")
@@ -219,6 +259,7 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
             raise InvalidArgument(f"{w}: tolerances must be >= 0")
         if float(p.get("beta", 2.0)) <= 0:
             raise InvalidArgument(f"{w}: beta must be > 0")
+        key, columns, key_share = _row_settings(p, w) if kind == "rows" else ("", (), 0.25)
         points = _suite_points(folder, pid) if kind == "suite" else float(p.get("points", 0))
         if points <= 0:
             raise InvalidArgument(f"{w}: a part needs points > 0 (suite parts: in suite.json meta)")
@@ -236,9 +277,15 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
                 beta=float(p.get("beta", 2.0)),
                 cell=p.get("cell", ""),
                 anomalies=tuple(p.get("anomalies", ())),
+                key=key,
+                columns=columns,
+                key_share=key_share,
             )
         )
     limits = data.get("limits", {})
+    vary = data.get("vary_fraction", 0.0)
+    if not isinstance(vary, int | float) or isinstance(vary, bool) or not 0 <= vary < 0.5:
+        raise InvalidArgument(f"{where}: vary_fraction must be a number in [0, 0.5)")
     return Exercise(
         slug=slug,
         title=_need(data, "title", str, where),
@@ -255,7 +302,46 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
             cell_timeout_s=float(limits.get("cell_timeout_s", 60)),
             total_timeout_s=float(limits.get("total_timeout_s", 600)),
         ),
+        vary_fraction=float(vary),
     )
+
+
+def _row_settings(p: dict, where: str) -> tuple[str, tuple[RowColumn, ...], float]:
+    """`key`, `columns` and `key_share` of a rows part.
+
+    ```toml
+    key = "order_id"
+    columns = { status = "text", quantity = { compare = "number", tolerance = 0.001 } }
+    ```
+    """
+    key = p.get("key")
+    if not isinstance(key, str) or not key:
+        raise InvalidArgument(f"{where}: a rows part needs `key`, the column identifying a row")
+    raw = p.get("columns")
+    if not isinstance(raw, dict) or not raw:
+        raise InvalidArgument(
+            f'{where}: a rows part needs `columns`, e.g. columns = {{ status = "text" }}'
+        )
+    columns = []
+    for name, setting in raw.items():
+        spec = {"compare": setting} if isinstance(setting, str) else setting
+        if not isinstance(spec, dict) or spec.get("compare", "text") not in COMPARE_KINDS:
+            raise InvalidArgument(
+                f"{where}: column {name!r} must be compared as one of {COMPARE_KINDS}"
+            )
+        unknown = set(spec) - {"compare", "tolerance", "abs_tolerance"}
+        if unknown:
+            raise InvalidArgument(f"{where}: column {name!r} has unknown setting {sorted(unknown)}")
+        tolerances = [spec.get(k, 0.0) for k in ("tolerance", "abs_tolerance")]
+        if any(not isinstance(t, int | float) or isinstance(t, bool) or t < 0 for t in tolerances):
+            raise InvalidArgument(f"{where}: column {name!r}: tolerances must be numbers >= 0")
+        if name == key:
+            raise InvalidArgument(f"{where}: the key {key!r} is not also a compared column")
+        columns.append(RowColumn(name, spec.get("compare", "text"), *map(float, tolerances)))
+    share = p.get("key_share", 0.25)
+    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share < 1:
+        raise InvalidArgument(f"{where}: key_share must be a number in [0, 1)")
+    return key, tuple(columns), float(share)
 
 
 def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
@@ -272,8 +358,27 @@ def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     result = module.truth(clean, raw, key)
-    if set(result) != {"answers", "suite_parameters"}:
+    if (
+        not {"answers", "suite_parameters"}
+        <= set(result)
+        <= {"answers", "suite_parameters", "tables"}
+    ):
         raise InvalidArgument(
-            f"{path}: truth() must return {{'answers': …, 'suite_parameters': …}}"
+            f"{path}: truth() must return {{'answers': …, 'suite_parameters': …}} and, for "
+            "rows parts, 'tables': {output name: the true table}"
         )
+    tables = result.setdefault("tables", {})
+    for part in exercise.row_parts:
+        table = tables.get(part.output)
+        needed = [part.key, *(c.name for c in part.columns)]
+        if table is None or any(c not in table.columns for c in needed):
+            raise InvalidArgument(
+                f"{path}: truth() must return tables[{part.output!r}] with the columns {needed} "
+                f"(rows part {part.id!r})"
+            )
+        if table[part.key].astype(str).duplicated().any():
+            raise InvalidArgument(
+                f"{path}: tables[{part.output!r}] repeats a {part.key!r}: the key of a rows part "
+                "must identify one row"
+            )
     return result

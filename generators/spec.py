@@ -74,3 +74,32 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec") -> GenerationS
         args = {k: v for k, v in entry.items() if k != "anomaly"}
         out.append(Plant(anomaly=entry["anomaly"], args=args))
     return GenerationSpec(recipe=recipe, rows=rows, plants=tuple(out))
+
+
+def varied_plants(plants: tuple[Plant, ...], *, seed: int, spread: float) -> tuple[Plant, ...]:
+    """The plants with each `fraction` scaled by a factor drawn from [1 - spread, 1 + spread].
+
+    Why: with fixed fractions every variant plants the same number of rows, so a count that
+    decides points (rows kept, ids flagged) is the same for every candidate and a copied answer
+    matches it by chance. A few rows more or fewer at the same rate change no difficulty.
+    The factors come from their own stream (seeded by `seed`), so the variant's data stream is
+    the one `generate` would use with the fixed fractions.
+    """
+    import numpy as np
+
+    if not 0 <= spread < 1:
+        raise InvalidArgument(f"vary_fraction must be in [0, 1), got {spread!r}")
+    if spread == 0 or not plants:
+        return plants
+    # A fixed word beside the seed: this stream never coincides with the variant's own.
+    rng = np.random.default_rng([seed, 0x706C616E74])
+    out = []
+    for plant in plants:
+        factor = float(rng.uniform(1 - spread, 1 + spread))
+        fraction = plant.args.get("fraction")
+        if isinstance(fraction, int | float) and not isinstance(fraction, bool):
+            args = {**plant.args, "fraction": min(1.0, round(fraction * factor, 6))}
+            out.append(Plant(anomaly=plant.anomaly, args=args))
+        else:
+            out.append(plant)
+    return tuple(out)

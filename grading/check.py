@@ -1,16 +1,34 @@
 """`datalit check-exercise`: prove an exercise valid and fair over many seeds, through the real
 grader.
 
-For each seed, three attempts are released, collected and graded in one throw-away course, like
-candidates' work: the reference solution, the untouched release notebook and the naive attempt
-(`solutions/<slug>/naive.ipynb`). Each planted anomaly type is then shown to be caught by a graded
-check, on variants where only that anomaly is planted. The verdict fails when:
+For each seed, four notebooks are released, collected and graded in one throw-away course, like
+candidates' work: the reference solution, the untouched release notebook, the naive attempt
+(`solutions/<slug>/naive.ipynb`) and the careless one (`careless.ipynb`: what a hurried candidate
+does in ten minutes). Three gaming attempts follow, made of output files rather than code, so they
+go through the grader's own extract, validate and score stages directly (the files are what a
+sandboxed run of a notebook writing them would hand over):
+
+- copy: the reference's outputs for the previous seed, submitted for this one (another candidate's
+  answers, copied byte for byte);
+- constant: every numeric answer set to the median of its true values on the *other* seeds (what
+  a candidate guessing from other variants could write);
+- shift: the reference's own table with every column a `rows` part compares moved down one row.
+
+Each planted anomaly type is then shown to be caught by a graded check, on variants where only
+that anomaly is planted. The verdict fails when:
 
 - the reference solution misses an auto-graded point on any seed;
 - the untouched release earns any point on any seed;
 - a planted anomaly type is caught by no graded check (see `anomaly_coverage`);
 - the naive attempt's mean is outside 10–90 % of the auto-graded points, or its standard
-  deviation across seeds exceeds 3 percentage points (candidates must get equally hard variants).
+  deviation across seeds exceeds 3 percentage points (candidates must get equally hard variants);
+- the careless attempt's mean reaches 40 %;
+- a copy earns more than the untouched release + 10 % of the auto-graded points on any seed;
+- the constants earn more than 10 % of the numeric points on average, or any one numeric part's
+  constant earns more than 10 % of that part's points on average (the tolerance rule: a
+  tolerance must be narrow enough that a constant cannot meet it on more than a tenth of the
+  variants);
+- the shifted table keeps more than half of that table's points (the parts reading it) on a seed.
 
 Seeds are derived from the exercise and the seed number with a fixed secret, so a check is
 reproducible: seed 1 of `orders-cleanup` is the same variant in every run and on every machine.
@@ -21,7 +39,7 @@ from __future__ import annotations
 import shutil
 import statistics
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +48,13 @@ import pandas as pd
 from datalit.exercise import Exercise, Part, compute_truth
 from datalit.seeding import candidate_seed
 
-ATTEMPTS = ("reference", "untouched", "naive")
+ATTEMPTS = ("reference", "untouched", "naive", "careless")
+PROOFS = ("copy", "constant", "shift")
+"""Gaming attempts made of output files (no code), graded by the grader's own stages."""
+CARELESS_MAX = 40.0
+COPY_MARGIN = 10.0
+CONSTANT_MAX = 10.0
+SHIFT_MAX_KEPT = 50.0
 CHECK_SECRET = "datalit check-exercise: reproducible seeds, not a cohort secret"
 NAIVE_RANGE = (10.0, 90.0)
 NAIVE_MAX_STD = 3.0
@@ -40,13 +64,21 @@ COVERAGE_SEEDS = 3
 
 @dataclass(frozen=True)
 class SeedResult:
-    """The three attempts' shares of the auto-graded points on one seed, in percent."""
+    """The attempts' shares of the auto-graded points on one seed, in percent."""
 
     seed_number: int
     seed: int
     percent: dict[str, float]
     problems: tuple[str, ...] = ()
     """Grader errors (a submission that could not be graded at all)."""
+    constant_numeric: float | None = None
+    """The constant attempt's share of the numeric parts' points, in percent (None: no numeric
+    part)."""
+    constant_by_part: dict[str, float] = field(default_factory=dict)
+    """The constant attempt's share of each numeric part's points, in percent."""
+    shift_kept: dict[str, float] = field(default_factory=dict)
+    """Per table output compared by a rows part: the share of that table's points the shifted
+    table keeps, in percent."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +106,30 @@ class CheckReport:
         return not self.failures
 
     def mean(self, attempt: str) -> float:
-        return statistics.fmean(s.percent[attempt] for s in self.seeds)
+        values = [s.percent[attempt] for s in self.seeds if attempt in s.percent]
+        return statistics.fmean(values) if values else float("nan")
+
+    def proof_lines(self) -> list[str]:
+        """The gaming proofs in words: constants per numeric part, shifted tables."""
+        lines = []
+        parts = sorted({p for s in self.seeds for p in s.constant_by_part})
+        for part in parts:
+            shares = [s.constant_by_part[part] for s in self.seeds if part in s.constant_by_part]
+            lines.append(
+                f"constant answer to {part}: {statistics.fmean(shares):.1f} % of its points "
+                f"(mean over seeds; at most {CONSTANT_MAX:g})"
+            )
+        tables = sorted({t for s in self.seeds for t in s.shift_kept})
+        for table in tables:
+            kept = [s.shift_kept[table] for s in self.seeds if table in s.shift_kept]
+            lines.append(
+                f"{table} shifted by one row keeps {max(kept):.1f} % of its points "
+                f"(worst seed; at most {SHIFT_MAX_KEPT:g})"
+            )
+        return lines
 
     def std(self, attempt: str) -> float:
-        values = [s.percent[attempt] for s in self.seeds]
+        values = [s.percent[attempt] for s in self.seeds if attempt in s.percent]
         return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
@@ -129,11 +181,12 @@ def check_exercise(
                     released.release_dir / exercise.notebook
                     if attempt == "untouched"
                     else exercise.solution_folder
-                    / (exercise.notebook if attempt == "reference" else "naive.ipynb")
+                    / (exercise.notebook if attempt == "reference" else f"{attempt}.ipynb")
                 )
                 shutil.copyfile(source, incoming / f"{cid}.ipynb")
         collect(exercise=exercise, course=course, source=incoming)
         step("grading")
+        kept = course / "kept-outputs"
         summary = grade_batch(
             exercise=exercise,
             course=course,
@@ -141,9 +194,12 @@ def check_exercise(
             regrade=True,
             sandbox=sandbox,
             on_result=lambda name, _result: step(f"graded {name}"),
+            keep_outputs=kept,
         )
         by_candidate = {r.candidate: r for r in summary.graded}
         results = []
+        keys = [layout.keys_dir(f"reference-s{n:02d}", exercise.slug) for n in range(1, seeds + 1)]
+        true_answers = [_answers(k) for k in keys]
         for n, seed in enumerate(seed_values, start=1):
             percent, problems = {}, []
             for attempt in ATTEMPTS:
@@ -155,7 +211,34 @@ def check_exercise(
                 if result.status != "graded":
                     problems.append(f"{attempt}: {result.status}: {result.reason}")
                 percent[attempt] = 100.0 * result.score.auto_points / exercise.max_auto_points
-            results.append(SeedResult(n, seed, percent, tuple(problems)))
+            step(f"gaming attempts on seed {n}")
+            own = kept / f"reference-s{n:02d}"
+            if seeds > 1:
+                previous = kept / f"reference-s{(n - 2) % seeds + 1:02d}"
+                copied = _grade_files(exercise, previous, keys[n - 1])
+                percent["copy"] = 100.0 * copied.auto_points / exercise.max_auto_points
+            others = [a for i, a in enumerate(true_answers) if i != n - 1]
+            constant = None
+            constant_by_part: dict[str, float] = {}
+            if others and _numeric_parts(exercise):
+                with tempfile.TemporaryDirectory(prefix="datalit-constant-") as work:
+                    _write_constants(exercise, others, Path(work))
+                    scored = _grade_files(exercise, Path(work), keys[n - 1])
+                constant, constant_by_part = _numeric_share(exercise, scored)
+                percent["constant"] = 100.0 * scored.auto_points / exercise.max_auto_points
+            shift_kept = {}
+            for output_name in dict.fromkeys(p.output for p in exercise.row_parts):
+                with tempfile.TemporaryDirectory(prefix="datalit-shift-") as work:
+                    shutil.copytree(own, work, dirs_exist_ok=True)
+                    _shift_columns(exercise, output_name, Path(work))
+                    scored = _grade_files(exercise, Path(work), keys[n - 1])
+                shift_kept[output_name] = _table_share(exercise, output_name, scored)
+                percent["shift"] = 100.0 * scored.auto_points / exercise.max_auto_points
+            results.append(
+                SeedResult(
+                    n, seed, percent, tuple(problems), constant, constant_by_part, shift_kept
+                )
+            )
         coverage = anomaly_coverage(exercise, seed_values[:COVERAGE_SEEDS], on_step=step)
     finally:
         if keep is None:
@@ -200,7 +283,126 @@ def _verdict(results: list[SeedResult], coverage: tuple[Coverage, ...]) -> list[
             f"the naive attempt's scores vary by {std:.1f} percentage points across seeds "
             f"(standard deviation; at most {NAIVE_MAX_STD:g}): variants are not equally hard"
         )
+    careless = [s.percent["careless"] for s in results if "careless" in s.percent]
+    if careless and statistics.fmean(careless) >= CARELESS_MAX:
+        failures.append(
+            f"the careless attempt's mean is {statistics.fmean(careless):.1f} %, not below "
+            f"{CARELESS_MAX:g} %: a hurried ten-minute attempt must not pass for work"
+        )
+    for s in results:
+        if "copy" in s.percent and s.percent["copy"] > s.percent["untouched"] + COPY_MARGIN:
+            failures.append(
+                f"seed {s.seed_number}: another seed's reference outputs, copied, earn "
+                f"{s.percent['copy']:.1f} % (at most the untouched release + {COPY_MARGIN:g} %): "
+                "a check does not depend on the candidate's own variant"
+            )
+        for table, kept in s.shift_kept.items():
+            if kept > SHIFT_MAX_KEPT:
+                failures.append(
+                    f"seed {s.seed_number}: {table} with its compared columns shifted by one row "
+                    f"keeps {kept:.1f} % of that table's points (at most {SHIFT_MAX_KEPT:g} %)"
+                )
+    constants = [s.constant_numeric for s in results if s.constant_numeric is not None]
+    if constants and statistics.fmean(constants) > CONSTANT_MAX:
+        failures.append(
+            f"constants (the other seeds' median answers) earn {statistics.fmean(constants):.1f} % "
+            f"of the numeric points on average (at most {CONSTANT_MAX:g} %)"
+        )
+    parts = sorted({p for s in results for p in s.constant_by_part})
+    for part in parts:
+        shares = [s.constant_by_part[part] for s in results if part in s.constant_by_part]
+        if statistics.fmean(shares) > CONSTANT_MAX:
+            failures.append(
+                f"numeric part {part}: a constant earns {statistics.fmean(shares):.1f} % of its "
+                f"points on average (at most {CONSTANT_MAX:g} %): its tolerance is not narrower "
+                "than the spread of the true value across variants"
+            )
     return failures
+
+
+# --- gaming attempts made of output files -----------------------------------------------------
+
+
+def _answers(keys_dir: Path) -> dict:
+    import json
+
+    return json.loads((keys_dir / "answers.json").read_text(encoding="utf-8"))
+
+
+def _grade_files(exercise: Exercise, folder: Path, keys_dir: Path):
+    """Score the output files in `folder` for the variant whose key is `keys_dir`, through the
+    grader's extract, validate and score stages (what grade_one runs after the sandbox)."""
+    from datalit.grading.extract import extract
+    from datalit.grading.rows import EXPECTED_DIR, read_expected
+    from datalit.grading.score import score
+    from datalit.grading.validate import validate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = _answers(keys_dir)
+    extracted = extract(exercise, folder)
+    validation = validate(exercise, extracted, parameters=truth["suite_parameters"])
+    expected = read_expected(keys_dir / EXPECTED_DIR, exercise)
+    return score(exercise, extracted, validation, answers=truth["answers"], expected=expected)
+
+
+def _numeric_parts(exercise: Exercise) -> list[Part]:
+    return [p for p in exercise.parts if p.kind == "numeric"]
+
+
+def _median_answer(values: list[Any]) -> Any:
+    """The median of numbers, or per key of dicts of numbers (keys seen on any seed)."""
+    if all(isinstance(v, dict) for v in values):
+        keys = dict.fromkeys(k for v in values for k in v)
+        return {k: _median_answer([v[k] for v in values if k in v]) for k in keys}
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return statistics.median(numbers) if numbers else 0.0
+
+
+def _write_constants(exercise: Exercise, others: list[dict], folder: Path) -> None:
+    """JSON outputs holding, for every numeric part, the median of the other seeds' truths."""
+    import json
+
+    by_output: dict[str, dict] = {}
+    for part in _numeric_parts(exercise):
+        values = [a["answers"][part.truth] for a in others if part.truth in a["answers"]]
+        by_output.setdefault(part.output, {})[part.field] = _median_answer(values)
+    for name, data in by_output.items():
+        path = folder / exercise.output(name).path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _numeric_share(exercise: Exercise, scored) -> tuple[float, dict[str, float]]:
+    numeric = {p.id: p for p in _numeric_parts(exercise)}
+    earned = {ps.id: ps.points for ps in scored.parts if ps.id in numeric}
+    total = sum(p.points for p in numeric.values())
+    by_part = {pid: 100.0 * earned.get(pid, 0.0) / p.points for pid, p in numeric.items()}
+    return 100.0 * sum(earned.values()) / total, by_part
+
+
+def _shift_columns(exercise: Exercise, output_name: str, folder: Path) -> None:
+    """Move every column a rows part compares on this output down one row (the key stays)."""
+    from datalit.generators.output import write_csv, write_parquet
+    from datalit.grading.extract import extract_output
+
+    output = exercise.output(output_name)
+    read = extract_output(output, folder)
+    if read.status != "ok":
+        return
+    table = read.table.copy()
+    columns = {c.name for p in exercise.row_parts if p.output == output_name for c in p.columns}
+    for name in sorted(columns & set(table.columns)):
+        values = table[name].to_numpy()
+        table[name] = list(values[-1:]) + list(values[:-1])
+    path = folder / output.path
+    (write_csv if path.suffix == ".csv" else write_parquet)(table, path)
+
+
+def _table_share(exercise: Exercise, output_name: str, scored) -> float:
+    """The share of the points of the parts reading `output_name` that `scored` earns, in %."""
+    ids = {p.id: p.points for p in exercise.parts if p.output == output_name and p.auto}
+    earned = sum(ps.points for ps in scored.parts if ps.id in ids)
+    return 100.0 * earned / sum(ids.values())
 
 
 # --- anomaly coverage -------------------------------------------------------------------------
@@ -231,7 +433,7 @@ def anomaly_coverage(exercise: Exercise, seeds: list[int], *, on_step=None) -> t
         base_failures = _suite_failures(exercise, baseline.raw, base_truth)
         for kind in kinds:
             step(f"coverage of {kind}")
-            plants = [p for p in spec.plants if p.anomaly == kind]
+            plants = [p for p in exercise.plants_for(seed) if p.anomaly == kind]
             variant = generate(spec.recipe, seed=seed, rows=spec.rows, plants=plants)
             truth = compute_truth(exercise, variant.clean, variant.raw, variant.key)
             catchers = []
@@ -242,6 +444,7 @@ def anomaly_coverage(exercise: Exercise, seeds: list[int], *, on_step=None) -> t
             as_if_real = _truth_as_if_real(exercise, variant)
             if as_if_real is not None:
                 ignoring.append(as_if_real)
+            catchers.extend(_rows_parts_catching(exercise, variant, truth))
             for part in exercise.parts:
                 if part.kind in ("ids", "numeric", "spans") and any(
                     _loses_points(exercise, part, answers, truth["answers"]) for answers in ignoring
@@ -249,6 +452,33 @@ def anomaly_coverage(exercise: Exercise, seeds: list[int], *, on_step=None) -> t
                     catchers.append(part.id)
             found[kind].append(tuple(catchers))
     return tuple(Coverage(k, tuple(v)) for k, v in found.items())
+
+
+def _rows_parts_catching(exercise: Exercise, variant, truth: dict) -> list[str]:
+    """The rows parts that a table left as in the raw data (the anomaly ignored) loses points on."""
+    from datalit.grading.results import Extracted, OutputFile, Validation
+    from datalit.grading.rows import read_expected, text_frame, write_expected
+    from datalit.grading.score import score
+
+    caught = []
+    with tempfile.TemporaryDirectory(prefix="datalit-coverage-") as work:
+        write_expected(Path(work), exercise, truth["tables"], variant.raw)
+        expected = read_expected(Path(work), exercise)
+    for part in exercise.row_parts:
+        source = exercise.output(part.output).source_table
+        if source not in variant.raw:
+            continue
+        table = OutputFile(part.output, "ok", table=text_frame(variant.raw[source]))
+        result = score(
+            _only_part(exercise, part),
+            Extracted(outputs={part.output: table}),
+            Validation(results=()),
+            answers={},
+            expected=expected,
+        )
+        if result.parts[0].points < part.points - 1e-9:
+            caught.append(part.id)
+    return caught
 
 
 def _truth_as_if_real(exercise: Exercise, variant) -> dict | None:

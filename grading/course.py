@@ -616,9 +616,10 @@ def _release_one(
     from datalit.exercise import compute_truth
     from datalit.generators.engine import generate
     from datalit.generators.output import write_generated
+    from datalit.grading.rows import EXPECTED_DIR, write_expected
 
     spec = exercise.generate
-    generated = generate(spec.recipe, seed=seed, rows=spec.rows, plants=spec.plants)
+    generated = generate(spec.recipe, seed=seed, rows=spec.rows, plants=exercise.plants_for(seed))
     truth = compute_truth(exercise, generated.clean, generated.raw, generated.key)
     with _staging(course, f"release-{candidate.id}") as work:
         # write_generated puts data/ and key/ side by side; they part here, before either is
@@ -639,6 +640,7 @@ def _release_one(
             "student": student_fields(candidate),
         }
         (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
+        write_expected(keys / EXPECTED_DIR, exercise, truth["tables"], generated.raw)
         if files.suite is not None:
             from datalit.grading.practice import PRACTICE_DIR, practice_files
 

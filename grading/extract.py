@@ -229,6 +229,11 @@ def _read_bytes(output: Output, workdir: Path) -> _Opened:
     return _Opened(data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
+def read_output_bytes(output: Output, workdir: Path) -> bytes:
+    """The bytes of one declared output, read as `extract` reads them (no links, capped)."""
+    return _read_bytes(output, workdir).data
+
+
 def _lstat_mode(name: str, dir_fd: int) -> int:
     try:
         return os.lstat(name, dir_fd=dir_fd).st_mode

@@ -113,6 +113,9 @@ class Job:
     """False for --unsafe-no-sandbox."""
     exercises_root: Path | None = None
     """The folder holding exercises/ (None: the default, see `datalit.exercise.repo_root`)."""
+    keep_outputs: Path | None = None
+    """Where to keep a copy of the declared output files read from the run (check-exercise's
+    copy and shift proofs), as <keep_outputs>/<candidate>/<path>; None keeps nothing."""
 
 
 # --- job slots and their work folders ---------------------------------------------------------
@@ -320,6 +323,7 @@ def grade_one(job: Job) -> GradeResult:
     failure of the grader's own stages gives a `grader_error` result. Raises DatalitError only
     for a problem of the grading set-up (no sandbox, a broken exercise or release)."""
     from datalit.grading.extract import extract
+    from datalit.grading.rows import EXPECTED_DIR, read_expected
     from datalit.grading.sandbox import Limits, execute
     from datalit.grading.score import score
     from datalit.grading.validate import validate
@@ -373,10 +377,17 @@ def grade_one(job: Job) -> GradeResult:
             truth = json.loads(job.answers_file.read_text(encoding="utf-8"))
             stage = "extract"
             extracted = extract(exercise, workdir)
+            if job.keep_outputs is not None:
+                keep_output_files(exercise, workdir, job.keep_outputs / job.candidate)
             stage = "validate"
             validation = validate(exercise, extracted, parameters=truth["suite_parameters"])
             stage = "score"
-            scored = score(exercise, extracted, validation, answers=truth["answers"])
+            stage = "answer key"
+            expected = read_expected(job.answers_file.parent / EXPECTED_DIR, exercise)
+            stage = "score"
+            scored = score(
+                exercise, extracted, validation, answers=truth["answers"], expected=expected
+            )
             executed = _read_executed_notebook(execution.executed_notebook)
         except DatalitError:
             raise
@@ -400,6 +411,20 @@ def grade_one(job: Job) -> GradeResult:
         duration_s=time.perf_counter() - start,
         executed_notebook=executed,
     )
+
+
+def keep_output_files(exercise: Exercise, workdir: Path, dest: Path) -> None:
+    """Copy the declared outputs that can be read (with extract's own safe, capped reader)."""
+    from datalit.grading.extract import Unusable, read_output_bytes
+
+    for output in exercise.outputs:
+        try:
+            data = read_output_bytes(output, workdir)
+        except (FileNotFoundError, Unusable, OSError):
+            continue
+        target = dest / output.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def _read_executed_notebook(path: Path | None) -> str | None:
@@ -546,6 +571,7 @@ def grade_batch(
     regrade: bool = False,
     sandbox: bool = True,
     on_result: Callable[[str, GradeResult | None], None] | None = None,
+    keep_outputs: Path | None = None,
 ) -> BatchSummary:
     """Grade the submissions of `exercise` in `course` (all, or `candidates`).
 
@@ -566,6 +592,9 @@ def grade_batch(
         else []
     )
     tasks, skipped = _list_jobs(exercise, layout, names, regrade, sandbox)
+    if keep_outputs is not None:
+        for task in tasks:
+            task.job = dataclasses.replace(task.job, keep_outputs=Path(keep_outputs))
     if sandbox and tasks:
         from datalit.grading.sandbox import SandboxUnavailable, bwrap_available
 

@@ -12,6 +12,9 @@ Part kinds:
   without rows, checks of each row's values pass vacuously and earn nothing, and so they do on a
   table with less than half the rows the suite expects (a few hand-picked clean rows prove
   nothing about cleaning the table).
+- ``rows``: the delivered table joined to the candidate's own true table on the part's key
+  (`grading/rows.py`): `key_share` of the points for keeping exactly the right rows, the rest
+  shared by the compared columns, each earning its chance-corrected share of matching rows.
 - ``ids``: F1 of the flagged ids against the key, times the part's points. Ids are compared as
   stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
   once however often it is listed.
@@ -45,6 +48,7 @@ from datalit.grading.results import (
     Score,
     Validation,
 )
+from datalit.grading.rows import ExpectedTable, agreement_word, compare_rows
 
 # Absorbs float representation error at the tolerance boundary (e.g. 0.5% of 200.0), so that a
 # value exactly at the tolerance counts, as documented.
@@ -62,7 +66,12 @@ _MISSING = object()
 
 
 def score(
-    exercise: Exercise, extracted: Extracted, validation: Validation, *, answers: dict
+    exercise: Exercise,
+    extracted: Extracted,
+    validation: Validation,
+    *,
+    answers: dict,
+    expected: dict[str, ExpectedTable] | None = None,
 ) -> Score:
     """Score every part of `exercise`.
 
@@ -71,6 +80,7 @@ def score(
         extracted: The extract stage's result.
         validation: The validate stage's result (suite parts).
         answers: The true answers (keys/<candidate>/<exercise>/answers.json "answers").
+        expected: The true tables of rows parts, by output name (keys/<c>/<ex>/expected/).
 
     Returns:
         One `PartScore` per part, in the exercise's order.
@@ -102,6 +112,14 @@ def score(
         if part.kind == "suite":
             rows = len(output.table) if output.table is not None else None
             parts.append(_suite_part(part, validation, rows))
+        elif part.kind == "rows":
+            if expected is None or part.output not in expected:
+                raise InvalidArgument(
+                    f"the answer key has no true table for {part.output!r} (needed by part "
+                    f"{part.id!r}); release the exercise again to write keys/…/expected/"
+                )
+            where = PurePosixPath(exercise.output(part.output).path).name
+            parts.append(_rows_part(part, output, expected[part.output], where))
         else:
             # Reasons name the file as the candidate wrote it, e.g. "flags.json has no key …".
             where = PurePosixPath(exercise.output(part.output).path).name
@@ -172,6 +190,69 @@ def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> 
             if not r.success
         ],
     )
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def _rows_part(part: Part, output: OutputFile, expected: ExpectedTable, where: str) -> PartScore:
+    table = output.table
+    if table is None or part.key not in table.columns:
+        return _part(part, 0.0, UNREADABLE, f"{where} has no column {part.key!r}")
+    result = compare_rows(part, table, expected)
+    column_points = (1 - part.key_share) * part.points / len(part.columns)
+    points = part.key_share * part.points * result.key_score
+    points += sum(column_points * c.score for c in result.columns)
+    lines = [_rows_feedback(result)]
+    for c in result.columns:
+        said = agreement_word(c.match) if c.present else "the column is missing"
+        lines.append(f"- {c.name}: {said}.")
+    return _part(
+        part,
+        round(min(points, part.points), 2),
+        SCORED,
+        "\n".join(lines),
+        delivered_rows=result.delivered_rows,
+        true_rows=result.true_rows,
+        present=result.present,
+        repeated=result.repeated,
+        invented=result.invented,
+        kept_wrongly=result.kept_wrongly,
+        dropped_wrongly=result.dropped_wrongly,
+        must_drop=result.must_drop,
+        key_score=round(result.key_score, 4),
+        columns=[
+            {
+                "column": c.name,
+                "present": c.present,
+                "match": round(c.match, 4),
+                "chance": round(c.chance, 4),
+                "baseline": round(c.baseline, 4),
+                "score": round(c.score, 4),
+                "mismatch_sample": [list(m) for m in c.mismatches],
+            }
+            for c in result.columns
+        ],
+    )
+
+
+def _rows_feedback(result) -> str:
+    n = result.delivered_rows
+    text = f"Your table has {n} row{'s' if n != 1 else ''}"
+    notes = []
+    if result.repeated:
+        notes.append(f"{result.repeated} repeat an earlier row's key or have none")
+    if result.invented:
+        notes.append(f"{result.invented} keys are no row of the raw table")
+    text += f" ({'; '.join(notes)})." if notes else "."
+    remarks = []
+    if result.kept_wrongly:
+        remarks.append("some rows that should have gone are still there")
+    if result.dropped_wrongly:
+        remarks.append("some rows that should stay are missing")
+    if remarks:
+        return text + " " + "; ".join(remarks).capitalize() + "."
+    return text + " It keeps exactly the rows it should."
 
 
 # --- JSON fields ------------------------------------------------------------------------------

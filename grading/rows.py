@@ -1,0 +1,305 @@
+"""A delivered table compared row by row with the candidate's own true table (`rows` parts).
+
+Format checks (columns present, values in a set, unique ids) hold for any well-formed table,
+including another candidate's: they cannot tell whether the cleaning was done on this
+candidate's data. A `rows` part can. At release, `truth.py` gives the table a careful analyst
+would deliver for that variant; it is written to `keys/<c>/<ex>/expected/` (instructor-only,
+never in the sandbox). The score stage joins the delivered table to it on the part's key and
+measures two things:
+
+- **which rows**: when the true table drops rows of the raw table (orphans, rows without a
+  label), the F1 of the keys the candidate dropped against the keys that had to go; when it
+  drops none, the share of true keys present. Either way times the share of delivered rows that
+  are distinct true rows (repeated keys and keys that are no row of the raw table cost).
+- **each compared column**: how much of what needed fixing was fixed, net of what was broken.
+  With ``match`` the share of true rows whose delivered value matches the truth (a missing row
+  matches nothing) and ``raw`` the same share for the raw table left as it was, a column earns
+  ``(match - raw) / (1 - raw)``, at least 0: leaving the column as it was earns nothing, fixing
+  every planted cell and breaking none earns all. On a column without planted cells (``raw`` is
+  1) the baseline is chance instead, as in Cohen's kappa: the agreement the delivered column
+  would reach with its values shuffled among the joined rows. A table copied from another
+  variant, a column shifted by one row or a constant therefore earn about nothing, even on a
+  column of four statuses where a random value is right a third of the time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from datalit.exercise import Exercise, Part, RowColumn
+
+EXPECTED_DIR = "expected"
+BOUNDARY_SLACK = 1e-9
+MISMATCH_SAMPLE = 10
+"""Mismatched rows shown per column in the reviewer view."""
+
+
+@dataclass(frozen=True)
+class ExpectedTable:
+    """The true table of one output, as text, and the raw rows it drops."""
+
+    table: pd.DataFrame
+    dropped: frozenset[str] = frozenset()
+    """Keys of the raw source table that are not rows of the true table."""
+    raw_match: dict[str, float] = field(default_factory=dict)
+    """Per compared column: the share of true rows the raw table, left as it was, gets right."""
+
+
+@dataclass(frozen=True)
+class ColumnComparison:
+    name: str
+    present: bool
+    match: float
+    """Share of true rows whose delivered value matches."""
+    chance: float
+    """Agreement expected by chance among the joined rows."""
+    baseline: float
+    """What earns nothing: the raw table's match share, or chance where the raw table is right."""
+    score: float
+    """Agreement beyond the baseline, in [0, 1]."""
+    mismatches: tuple[tuple[str, str, str], ...] = ()
+    """(key, true value, delivered value) of the first mismatched rows (reviewer view)."""
+
+
+@dataclass(frozen=True)
+class RowsComparison:
+    delivered_rows: int
+    true_rows: int
+    present: int
+    """True keys found in the delivered table."""
+    repeated: int
+    """Delivered rows whose key was already seen (or is empty)."""
+    invented: int
+    """Distinct delivered keys that are neither true rows nor dropped raw rows."""
+    kept_wrongly: int
+    """Keys that had to be dropped and were kept."""
+    dropped_wrongly: int
+    """True keys missing from the delivered table."""
+    must_drop: int
+    keep_score: float
+    distinct_share: float
+    columns: tuple[ColumnComparison, ...] = field(default=())
+
+    @property
+    def key_score(self) -> float:
+        return self.keep_score * self.distinct_share
+
+
+# --- the expected tables: written at release, read by the trusted worker ----------------------
+
+
+def key_text(values: pd.Series) -> pd.Series:
+    """Keys as comparable text: stripped, and 100123.0 (a float-written integer) is 100123."""
+    text = values.astype("string").fillna("").str.strip()
+    whole = text.str.fullmatch(r"[+-]?[0-9]+\.0*")
+    return text.where(~whole, text.str.replace(r"\.0*$", "", regex=True)).astype(str)
+
+
+def write_expected(
+    folder: Path, exercise: Exercise, tables: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame]
+) -> None:
+    """Write each rows part's true table (canonical CSV text) and the raw keys it drops."""
+    from datalit.generators.output import write_csv
+
+    parts = exercise.row_parts
+    if not parts:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        output = exercise.output(part.output)
+        table = tables[part.output]
+        write_csv(table, folder / f"{part.output}.csv")
+        dropped: list[str] = []
+        raw_match: dict[str, float] = {}
+        source = raw.get(output.source_table)
+        if source is not None and part.key in source.columns:
+            kept = set(key_text(table[part.key]))
+            dropped = sorted(set(key_text(source[part.key])) - kept - {""})
+            as_text = text_frame(table)
+            untouched = compare_rows(
+                part, text_frame(source), ExpectedTable(as_text, frozenset(dropped))
+            )
+            raw_match = {c.name: round(c.match, 6) for c in untouched.columns if c.present}
+        meta = {"key": part.key, "dropped": dropped, "raw_match": raw_match}
+        (folder / f"{part.output}.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def text_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A table in the canonical text form of the kit's CSV files (what a candidate reads)."""
+    from datalit.generators.text import as_text_column
+
+    return pd.DataFrame({c: as_text_column(table[c]).astype(str) for c in table.columns})
+
+
+def read_expected(folder: Path, exercise: Exercise) -> dict[str, ExpectedTable]:
+    """The true tables of the exercise's rows parts (empty when it has none)."""
+    import pyarrow.csv as pacsv
+
+    out: dict[str, ExpectedTable] = {}
+    for part in exercise.row_parts:
+        if part.output in out:
+            continue
+        path = folder / f"{part.output}.csv"
+        with open(path, "rb") as fh:
+            head = fh.readline().decode("utf-8").rstrip("\r\n")
+        names = next(csv.reader([head]))
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, "string"),
+                strings_can_be_null=False,
+            ),
+        ).to_pandas()
+        meta = json.loads((folder / f"{part.output}.json").read_text(encoding="utf-8"))
+        out[part.output] = ExpectedTable(
+            table.astype(str), frozenset(meta["dropped"]), dict(meta.get("raw_match", {}))
+        )
+    return out
+
+
+# --- the comparison ---------------------------------------------------------------------------
+
+
+def compare_rows(part: Part, table: pd.DataFrame, expected: ExpectedTable) -> RowsComparison:
+    """Compare a delivered all-text table with the true table on `part.key`.
+
+    The caller checks that `table` has the key column.
+    """
+    truth = expected.table
+    true_keys = key_text(truth[part.key])
+    true_set = set(true_keys)
+    keys = key_text(table[part.key])
+    first = ~keys.duplicated() & (keys != "")
+    delivered = set(keys[first])
+    present = delivered & true_set
+    must_drop = set(expected.dropped)
+    kept_wrongly = delivered & must_drop
+    invented = delivered - true_set - must_drop
+    dropped_wrongly = true_set - delivered
+    if must_drop:
+        dropped_right = len(must_drop - delivered)
+        dropped_all = dropped_right + len(dropped_wrongly)
+        keep_score = 2 * dropped_right / (dropped_all + len(must_drop))
+    else:
+        keep_score = len(present) / len(true_set) if true_set else 1.0
+    distinct_share = len(present) / len(table) if len(table) else 0.0
+
+    # Delivered values aligned to the true rows' order; NA where the row is missing.
+    first_rows = table[first.to_numpy()]
+    position = pd.Series(np.arange(len(first_rows)), index=keys[first].to_numpy())
+    where = position.reindex(true_keys.to_numpy()).to_numpy()
+    found = ~np.isnan(where)
+    take = np.where(found, where, 0).astype(np.int64)
+    columns = []
+    for column in part.columns:
+        if column.name not in table.columns:
+            columns.append(ColumnComparison(column.name, False, 0.0, 0.0, 0.0, 0.0))
+            continue
+        given = first_rows[column.name].astype(str).to_numpy()[take] if len(first_rows) else None
+        if given is None:
+            columns.append(ColumnComparison(column.name, True, 0.0, 0.0, 0.0, 0.0))
+            continue
+        columns.append(
+            _compare_column(
+                column,
+                true_keys.to_numpy(),
+                truth[column.name].to_numpy(),
+                given,
+                found,
+                expected.raw_match.get(column.name, 1.0),
+            )
+        )
+    return RowsComparison(
+        delivered_rows=len(table),
+        true_rows=len(true_set),
+        present=len(present),
+        repeated=int(len(table) - len(delivered)),
+        invented=len(invented),
+        kept_wrongly=len(kept_wrongly),
+        dropped_wrongly=len(dropped_wrongly),
+        must_drop=len(must_drop),
+        keep_score=keep_score,
+        distinct_share=distinct_share,
+        columns=tuple(columns),
+    )
+
+
+def _compare_column(
+    column: RowColumn,
+    keys: np.ndarray,
+    truth: np.ndarray,
+    given: np.ndarray,
+    found: np.ndarray,
+    raw_match: float,
+) -> ColumnComparison:
+    true_values = _comparable(column, truth)
+    given_values = _comparable(column, given)
+    equal = _equal(column, true_values, given_values) & found
+    n = len(truth)
+    match = float(equal.sum()) / n if n else 1.0
+    chance = _chance(true_values[found], given_values[found])
+    baseline = raw_match if raw_match < 1 - 1e-9 else chance
+    # A baseline of 1 (one value everywhere) leaves nothing to correct for.
+    score = match if baseline >= 1 - 1e-9 else max(0.0, (match - baseline) / (1 - baseline))
+    bad = np.flatnonzero(~equal)[:MISMATCH_SAMPLE]
+    sample = tuple(
+        (str(keys[i]), str(truth[i]), str(given[i]) if found[i] else "(row missing)") for i in bad
+    )
+    return ColumnComparison(column.name, True, match, chance, baseline, min(score, 1.0), sample)
+
+
+def _comparable(column: RowColumn, text: np.ndarray) -> np.ndarray:
+    """Values in the column's comparison space: stripped text, float64, or UTC nanoseconds as
+    float64 (NaN for missing or unreadable values)."""
+    series = pd.Series(text, dtype="string").fillna("").str.strip()
+    if column.compare == "text":
+        return series.astype(str).to_numpy()
+    if column.compare == "number":
+        return pd.to_numeric(series.where(series != ""), errors="coerce").to_numpy(dtype=float)
+    stamps = pd.to_datetime(series.where(series != ""), utc=True, format="ISO8601", errors="coerce")
+    nanos = stamps.astype("int64").to_numpy(dtype=float)
+    nanos[stamps.isna().to_numpy()] = np.nan
+    return nanos
+
+
+def _equal(column: RowColumn, truth: np.ndarray, given: np.ndarray) -> np.ndarray:
+    if column.compare == "text":
+        return truth == given
+    both_missing = np.isnan(truth) & np.isnan(given)
+    if column.compare == "number":
+        allowed = np.maximum(column.tolerance * np.abs(truth), column.abs_tolerance)
+        slack = BOUNDARY_SLACK * np.maximum(np.abs(truth), 1.0)
+    else:
+        allowed = np.full(len(truth), column.abs_tolerance * 1e9)
+        slack = np.full(len(truth), 0.5)
+    with np.errstate(invalid="ignore"):
+        close = np.abs(given - truth) <= allowed + slack
+    return both_missing | np.nan_to_num(close, nan=0).astype(bool)
+
+
+def _chance(truth: np.ndarray, given: np.ndarray) -> float:
+    """Agreement of two columns by chance: the sum over values of the product of their shares.
+    Exact equality stands in for the tolerance (values within it are rarely a large share)."""
+    if len(truth) == 0:
+        return 0.0
+    t = pd.Series(truth).value_counts(normalize=True, dropna=False)
+    g = pd.Series(given).value_counts(normalize=True, dropna=False)
+    both = t.index.intersection(g.index)
+    return float((t[both] * g[both]).sum()) if len(both) else 0.0
+
+
+def agreement_word(share: float) -> str:
+    """A candidate-facing word for a share of rows (never the share itself)."""
+    if share >= 1 - 1e-12:
+        return "every row matches"
+    if share >= 0.9:
+        return "most rows match, some do not"
+    if share >= 0.5:
+        return "many rows do not match"
+    return "most rows do not match"
