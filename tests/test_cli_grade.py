@@ -50,7 +50,7 @@ def test_reference_full_marks_naive_between_untouched_zero(demo_course):
     ref, maximum = auto_points(course, "reference")
     naive, _ = auto_points(course, "naive")
     untouched, _ = auto_points(course, "untouched")
-    assert maximum == 22
+    assert maximum == 24.75
     assert ref == maximum, stdout
     assert 0 < naive < maximum, stdout
     assert untouched == 0, stdout
@@ -63,7 +63,7 @@ def test_nbgrader_export_lists_all_three(demo_course):
     rows = list(csv.DictReader(io.StringIO((course / "grades.csv").read_text())))
     by_student = {row["student_id"]: row for row in rows}
     assert set(by_student) == {"reference", "naive", "untouched"}
-    assert float(by_student["reference"]["raw_score"]) == 22
+    assert float(by_student["reference"]["raw_score"]) == 24.75
     assert float(by_student["untouched"]["raw_score"]) == 0
 
 

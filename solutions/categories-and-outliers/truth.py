@@ -30,15 +30,19 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
     transit.loc[list(outliers)] = [float(v) for v in outliers.values()]
     real = transit.drop(index=sorted(sentinel_rows))
     by_category = shipments["category"].value_counts()
+    # The table a careful analyst delivers: the categories of the vocabulary, the placeholders
+    # emptied, every real transit time (outliers included) as recorded.
+    table = clean["shipments"].copy()
+    table["transit_days"] = transit.where(~transit.index.isin(sorted(sentinel_rows)))
     return {
         "answers": {
             "sentinel_ids": sorted(int(ids[r]) for r in sentinel_rows),
             "outlier_ids": sorted(int(ids[r]) for r in outliers),
             "shipments_by_category": {c: int(by_category.get(c, 0)) for c in categories},
-            "transit_days": {
-                "mean": round(float(real.mean()), 4),
-                "median": round(float(real.median()), 4),
-            },
+            # The median is asked for (the finding compares it with the mean) but not graded:
+            # whole days from the same distribution, it is the same number in every variant, so
+            # a constant would earn it.
+            "transit_days": {"mean": round(float(real.mean()), 4)},
         },
         "suite_parameters": {
             "shipment_rows": len(shipments),
@@ -47,4 +51,5 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
             "transit_days_sum_min": float(real.sum()) - 0.5,
             "transit_days_sum_max": float(real.sum()) + 0.5,
         },
+        "tables": {"shipments_clean": table},
     }

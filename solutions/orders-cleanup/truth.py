@@ -41,6 +41,7 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
         },
         "suite_parameters": {
             "clean_order_rows": len(kept),
+            "customer_ids": sorted(customers["customer_id"]),
         },
         # What a careful analyst delivers: each real order once, with its customer, as recorded.
         "tables": {"orders_clean": kept},

@@ -36,6 +36,19 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
     value = pd.to_numeric(shipments["declared_value"], errors="coerce")
     rate = shipments["currency"].map(pd.to_numeric(fx.set_index("currency")["eur_per_unit"]))
     value_sum = float(value.sum())
+
+    # The table a careful analyst delivers: the clean shipments, with the units that cannot be
+    # determined left empty and their weights as recorded (a weight ×1000 whose unit was lost
+    # cannot be told apart, so it stays as in the file).
+    table = clean["shipments"].copy()
+    unknown_positions = sorted(unknown_rows)
+    table["weight_unit"] = table["weight_unit"].astype(object)
+    table.iloc[unknown_positions, table.columns.get_loc("weight_unit")] = None
+    table["weight"] = pd.to_numeric(table["weight"], errors="coerce")
+    raw_weight = pd.to_numeric(raw["shipments"]["weight"], errors="coerce")
+    table.iloc[unknown_positions, table.columns.get_loc("weight")] = raw_weight.iloc[
+        unknown_positions
+    ].to_numpy()
     return {
         "answers": {
             "unknown_unit_ids": sorted(int(ids[r]) for r in unknown_rows),
@@ -51,4 +64,5 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
             "declared_value_sum_min": round(value_sum * (1 - SUM_SLACK) - 0.01, 2),
             "declared_value_sum_max": round(value_sum * (1 + SUM_SLACK) + 0.01, 2),
         },
+        "tables": {"shipments_clean": table},
     }

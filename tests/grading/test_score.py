@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from datalit.errors import InvalidArgument
@@ -20,6 +21,7 @@ from datalit.grading.results import (
     OutputFile,
     Validation,
 )
+from datalit.grading.rows import ExpectedTable, read_expected, write_expected
 from datalit.grading.score import score
 from datalit.grading.validate import validate
 
@@ -35,6 +37,7 @@ ANSWERS = {
     "revenue_eur_by_country": TRUE_REVENUE,
 }
 NO_SUITE = Validation(results=(), skipped_reason="outputs/orders_clean.csv was not written")
+NO_TABLE = {"orders_clean": ExpectedTable(pd.DataFrame({"order_id": ["1"], "status": ["shipped"]}))}
 
 
 def outputs(flags=None, answers=None, statuses=None) -> Extracted:
@@ -170,7 +173,7 @@ def score_revenue(value):
 def test_exact_revenue_earns_every_point():
     p = score_revenue(dict(TRUE_REVENUE))
     assert (p.points, p.max_points) == (4.0, 4.0)
-    assert p.feedback == "4 of 4 values are within 0.5% of the true values."
+    assert p.feedback == "4 of 4 values are within 0.1% of the true values."
 
 
 def test_tolerance_edges():
@@ -211,7 +214,7 @@ def test_numeric_feedback_never_reveals_true_values():
 
 def test_a_single_number_answer():
     exercise_answers = {**ANSWERS, "revenue_eur_by_country": 1234.5}
-    for given, points in [(1234.5, 4.0), (1240.0, 4.0), (1250.0, 0.0)]:
+    for given, points in [(1234.5, 4.0), (1235.5, 4.0), (1237.0, 0.0)]:
         result = score(
             EXERCISE,
             outputs(answers={"revenue_eur_by_country": given}),
@@ -292,16 +295,18 @@ def expectation(id_, points, success, public=True, error=""):
 def test_suite_part_sums_passed_points_and_shows_only_public_feedback():
     validation = Validation(
         results=(
-            expectation("a", 1, True),
-            expectation("b", 2, False, error="column 'status' is missing"),
-            expectation("c", 3, True, public=False),
-            expectation("d", 3, False, public=False),
+            expectation("a", 0.25, True),
+            expectation("b", 0.5, False, error="column 'status' is missing"),
+            expectation("c", 1, True, public=False),
+            expectation("d", 1, False, public=False),
         )
     )
     extracted = outputs(statuses={"orders_clean": ("ok", "")})
-    p = part(score(EXERCISE, extracted, validation, answers=ANSWERS), "clean_orders")
+    p = part(
+        score(EXERCISE, extracted, validation, answers=ANSWERS, expected=NO_TABLE), "clean_orders"
+    )
     assert (p.points, p.max_points, p.status) == (
-        4.0,
+        1.25,
         EXERCISE.part("clean_orders").points,
         "scored",
     )
@@ -354,12 +359,16 @@ def test_a_perfect_submission_earns_every_automatic_point(tmp_path: Path):
 
     extracted = extract(EXERCISE, tmp_path)
     validation = validate(EXERCISE, extracted, parameters=truth["suite_parameters"])
-    result = score(EXERCISE, extracted, validation, answers=answers)
+    write_expected(tmp_path / "expected", EXERCISE, truth["tables"], plain(g.raw))
+    expected = read_expected(tmp_path / "expected", EXERCISE)
+    result = score(EXERCISE, extracted, validation, answers=answers, expected=expected)
 
     assert result.auto_points == pytest.approx(EXERCISE.max_auto_points)
     assert {p.status for p in result.parts if p.kind != "manual"} == {"scored"}
     # Typed as text by pandas and written back: the same ids, as strings, still match.
     flags_as_text = {k: [str(v) for v in vals] for k, vals in flags.items()}
     (out / "flags.json").write_text(json.dumps(flags_as_text))
-    again = score(EXERCISE, extract(EXERCISE, tmp_path), validation, answers=answers)
+    again = score(
+        EXERCISE, extract(EXERCISE, tmp_path), validation, answers=answers, expected=expected
+    )
     assert again.auto_points == pytest.approx(EXERCISE.max_auto_points)
