@@ -96,7 +96,10 @@ class Part:
     anomalies: tuple[str, ...] = ()
     """The planted anomaly types this part is meant to catch (for reports)."""
     key: str = ""
-    """For ``rows``: the column that identifies a row (order_id, event_id, …)."""
+    """For ``rows``: the column that identifies a row (order_id, event_id, …), or the key's
+    columns joined by ", " when several columns together identify a row."""
+    key_columns: tuple[str, ...] = ()
+    """For ``rows``: the column(s) that together identify a row."""
     columns: tuple[RowColumn, ...] = ()
     """For ``rows``: the columns compared with the true table, row by row."""
     key_share: float = 0.25
@@ -106,6 +109,11 @@ class Part:
     @property
     def auto(self) -> bool:
         return self.kind != "manual"
+
+    @property
+    def row_key(self) -> tuple[str, ...]:
+        """For ``rows``: the key's columns (`key_columns`, or `key` alone)."""
+        return self.key_columns or ((self.key,) if self.key else ())
 
 
 @dataclass(frozen=True)
@@ -259,7 +267,7 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
             raise InvalidArgument(f"{w}: tolerances must be >= 0")
         if float(p.get("beta", 2.0)) <= 0:
             raise InvalidArgument(f"{w}: beta must be > 0")
-        key, columns, key_share = _row_settings(p, w) if kind == "rows" else ("", (), 0.25)
+        key_columns, columns, key_share = _row_settings(p, w) if kind == "rows" else ((), (), 0.25)
         points = _suite_points(folder, pid) if kind == "suite" else float(p.get("points", 0))
         if points <= 0:
             raise InvalidArgument(f"{w}: a part needs points > 0 (suite parts: in suite.json meta)")
@@ -277,7 +285,8 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
                 beta=float(p.get("beta", 2.0)),
                 cell=p.get("cell", ""),
                 anomalies=tuple(p.get("anomalies", ())),
-                key=key,
+                key=", ".join(key_columns),
+                key_columns=key_columns,
                 columns=columns,
                 key_share=key_share,
             )
@@ -306,7 +315,7 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
     )
 
 
-def _row_settings(p: dict, where: str) -> tuple[str, tuple[RowColumn, ...], float]:
+def _row_settings(p: dict, where: str) -> tuple[tuple[str, ...], tuple[RowColumn, ...], float]:
     """`key`, `columns` and `key_share` of a rows part.
 
     ```toml
@@ -315,8 +324,17 @@ def _row_settings(p: dict, where: str) -> tuple[str, tuple[RowColumn, ...], floa
     ```
     """
     key = p.get("key")
-    if not isinstance(key, str) or not key:
-        raise InvalidArgument(f"{where}: a rows part needs `key`, the column identifying a row")
+    names = [key] if isinstance(key, str) else key
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(k, str) and k for k in names)
+        or len(set(names)) != len(names)
+    ):
+        raise InvalidArgument(
+            f"{where}: a rows part needs `key`, the column identifying a row (or a list of the "
+            "columns that together identify one)"
+        )
     raw = p.get("columns")
     if not isinstance(raw, dict) or not raw:
         raise InvalidArgument(
@@ -335,13 +353,13 @@ def _row_settings(p: dict, where: str) -> tuple[str, tuple[RowColumn, ...], floa
         tolerances = [spec.get(k, 0.0) for k in ("tolerance", "abs_tolerance")]
         if any(not isinstance(t, int | float) or isinstance(t, bool) or t < 0 for t in tolerances):
             raise InvalidArgument(f"{where}: column {name!r}: tolerances must be numbers >= 0")
-        if name == key:
-            raise InvalidArgument(f"{where}: the key {key!r} is not also a compared column")
+        if name in names:
+            raise InvalidArgument(f"{where}: the key column {name!r} is not also a compared column")
         columns.append(RowColumn(name, spec.get("compare", "text"), *map(float, tolerances)))
     share = p.get("key_share", 0.25)
     if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share < 1:
         raise InvalidArgument(f"{where}: key_share must be a number in [0, 1)")
-    return key, tuple(columns), float(share)
+    return tuple(names), tuple(columns), float(share)
 
 
 def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
@@ -370,13 +388,13 @@ def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
     tables = result.setdefault("tables", {})
     for part in exercise.row_parts:
         table = tables.get(part.output)
-        needed = [part.key, *(c.name for c in part.columns)]
+        needed = [*part.row_key, *(c.name for c in part.columns)]
         if table is None or any(c not in table.columns for c in needed):
             raise InvalidArgument(
                 f"{path}: truth() must return tables[{part.output!r}] with the columns {needed} "
                 f"(rows part {part.id!r})"
             )
-        if table[part.key].astype(str).duplicated().any():
+        if table[list(part.row_key)].astype(str).duplicated().any():
             raise InvalidArgument(
                 f"{path}: tables[{part.output!r}] repeats a {part.key!r}: the key of a rows part "
                 "must identify one row"

@@ -162,6 +162,12 @@ def check_exercise(
             f"--keep {keep} is not empty: give a new folder (check-exercise grades every "
             "submission in it, so it must never be a real course)"
         )
+    for attempt in ("naive", "careless"):
+        if not (exercise.solution_folder / f"{attempt}.ipynb").is_file():
+            raise InvalidArgument(
+                f"{exercise.solution_folder}/{attempt}.ipynb is missing: check-exercise grades "
+                f"a {attempt} attempt on every seed (see docs/authoring.md)"
+            )
     seed_values = check_seeds(exercise, seeds)
     course = (
         Path(keep) if keep else Path(tempfile.mkdtemp(prefix=f"datalit-check-{exercise.slug}-"))

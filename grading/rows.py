@@ -101,6 +101,25 @@ def key_text(values: pd.Series) -> pd.Series:
     return text.where(~whole, text.str.replace(r"\.0*$", "", regex=True)).astype(str)
 
 
+KEY_SEPARATOR = "\x1f"
+"""Joins the columns of a several-column key (a character no id contains)."""
+
+
+def row_keys(frame: pd.DataFrame, part: Part) -> pd.Series:
+    """Each row's key as comparable text; a several-column key joins its columns' texts (empty
+    when any of them is empty)."""
+    parts = [key_text(frame[c]) for c in part.row_key]
+    if len(parts) == 1:
+        return parts[0]
+    joined = parts[0].str.cat(parts[1:], sep=KEY_SEPARATOR)
+    empty = np.logical_or.reduce([(p == "").to_numpy() for p in parts])
+    return joined.where(~empty, "").astype(str)
+
+
+def has_key(frame: pd.DataFrame, part: Part) -> bool:
+    return all(c in frame.columns for c in part.row_key)
+
+
 def write_expected(
     folder: Path, exercise: Exercise, tables: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame]
 ) -> None:
@@ -118,9 +137,9 @@ def write_expected(
         dropped: list[str] = []
         raw_match: dict[str, float] = {}
         source = raw.get(output.source_table)
-        if source is not None and part.key in source.columns:
-            kept = set(key_text(table[part.key]))
-            dropped = sorted(set(key_text(source[part.key])) - kept - {""})
+        if source is not None and has_key(source, part):
+            kept = set(row_keys(table, part))
+            dropped = sorted(set(row_keys(source, part)) - kept - {""})
             as_text = text_frame(table)
             untouched = compare_rows(
                 part, text_frame(source), ExpectedTable(as_text, frozenset(dropped))
@@ -172,9 +191,9 @@ def compare_rows(part: Part, table: pd.DataFrame, expected: ExpectedTable) -> Ro
     The caller checks that `table` has the key column.
     """
     truth = expected.table
-    true_keys = key_text(truth[part.key])
+    true_keys = row_keys(truth, part)
     true_set = set(true_keys)
-    keys = key_text(table[part.key])
+    keys = row_keys(table, part)
     first = ~keys.duplicated() & (keys != "")
     delivered = set(keys[first])
     present = delivered & true_set
@@ -249,7 +268,12 @@ def _compare_column(
     score = match if baseline >= 1 - 1e-9 else max(0.0, (match - baseline) / (1 - baseline))
     bad = np.flatnonzero(~equal)[:MISMATCH_SAMPLE]
     sample = tuple(
-        (str(keys[i]), str(truth[i]), str(given[i]) if found[i] else "(row missing)") for i in bad
+        (
+            str(keys[i]).replace(KEY_SEPARATOR, ", "),
+            str(truth[i]),
+            str(given[i]) if found[i] else "(row missing)",
+        )
+        for i in bad
     )
     return ColumnComparison(column.name, True, match, chance, baseline, min(score, 1.0), sample)
 

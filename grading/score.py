@@ -48,7 +48,7 @@ from datalit.grading.results import (
     Score,
     Validation,
 )
-from datalit.grading.rows import ExpectedTable, agreement_word, compare_rows
+from datalit.grading.rows import ExpectedTable, agreement_word, compare_rows, has_key
 
 # Absorbs float representation error at the tolerance boundary (e.g. 0.5% of 200.0), so that a
 # value exactly at the tolerance counts, as documented.
@@ -197,8 +197,10 @@ def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> 
 
 def _rows_part(part: Part, output: OutputFile, expected: ExpectedTable, where: str) -> PartScore:
     table = output.table
-    if table is None or part.key not in table.columns:
-        return _part(part, 0.0, UNREADABLE, f"{where} has no column {part.key!r}")
+    if table is None or not has_key(table, part):
+        columns = [] if table is None else list(table.columns)
+        missing = ", ".join(repr(c) for c in part.row_key if c not in columns)
+        return _part(part, 0.0, UNREADABLE, f"{where} has no column {missing}")
     result = compare_rows(part, table, expected)
     column_points = (1 - part.key_share) * part.points / len(part.columns)
     points = part.key_share * part.points * result.key_score

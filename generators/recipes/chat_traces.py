@@ -551,7 +551,7 @@ def _spans_frame(rows, starts, ends, slots, values, trace_width, trace, turn_no,
     names = list(kinds)
     return pd.DataFrame(
         {
-            "trace_id": series(zero_padded(trace[row[order]] + 1, trace_width, "T")),
+            "trace_id": series(zero_padded(trace[row[order]], trace_width, "T")),
             "turn": turn_no[row[order]],
             "start": start[order],
             "end": end[order],
@@ -615,7 +615,7 @@ def chat_traces(src: Seeded, *, rows: int) -> Built:
     role = np.where(turn % 2 == 0, 0, 1)  # the assistant greets first
 
     values = _personas(src, n_traces)
-    width = max(6, len(str(n_traces)))  # trace ids: T000001…
+    width = max(6, len(str(n_traces)) + 2)  # trace ids: T and six digits (T048213…)
 
     # Render per template, then put the texts back in turn order.
     order = np.argsort(template.astype(np.int16), kind="stable")
@@ -649,10 +649,14 @@ def chat_traces(src: Seeded, *, rows: int) -> Built:
     elapsed -= elapsed[first_turn][trace]
     sent = started[trace] + elapsed
 
+    # Trace ids are drawn per variant (in order, so the export stays sorted by trace): as in a
+    # real log they carry no position, and no turn id of one variant names a turn of another
+    # (a copied span list or redacted table finds no turn of this variant).
+    numbers = np.sort(rng.choice(10**width - 1, n_traces, replace=False)) + 1
     turn_no = turn + 1
     turns = pd.DataFrame(
         {
-            "trace_id": series(zero_padded(trace + 1, width, "T")),
+            "trace_id": series(zero_padded(numbers[trace], width, "T")),
             "turn": turn_no,
             "role": series(take(["assistant", "user"], role)),
             "text": series(text),
@@ -662,7 +666,7 @@ def chat_traces(src: Seeded, *, rows: int) -> Built:
     )
     traces = pd.DataFrame(
         {
-            "trace_id": series(zero_padded(np.arange(1, n_traces + 1), width, "T")),
+            "trace_id": series(zero_padded(numbers, width, "T")),
             "started_at": pd.Series(started.astype("datetime64[s]")),
             "channel": series(
                 take(
@@ -674,8 +678,8 @@ def chat_traces(src: Seeded, *, rows: int) -> Built:
         copy=False,
     )
     truth = {
-        "pii_spans": _spans_frame(*pii, width, trace, turn_no, PII_SLOTS),
-        "decoy_spans": _spans_frame(*decoy, width, trace, turn_no, DECOY_SLOTS),
+        "pii_spans": _spans_frame(*pii, width, numbers[trace], turn_no, PII_SLOTS),
+        "decoy_spans": _spans_frame(*decoy, width, numbers[trace], turn_no, DECOY_SLOTS),
     }
     return Built(tables={"traces": traces, "turns": turns}, truth=truth)
 
