@@ -23,7 +23,9 @@ that anomaly is planted. The verdict fails when:
 - the naive attempt's mean is outside 10–90 % of the auto-graded points, or its standard
   deviation across seeds exceeds 3 percentage points (candidates must get equally hard variants);
 - the careless attempt's mean reaches 40 %;
-- a copy earns more than the untouched release + 10 % of the auto-graded points on any seed;
+- a copy earns more than the untouched release + 10 % of the auto-graded points, on average
+  over the seeds (what copying is worth; a single seed can match by chance where an answer has
+  few possible values, such as one labeler of six);
 - the constants earn more than 10 % of the numeric points on average, or any one numeric part's
   constant earns more than 10 % of that part's points on average (the tolerance rule: a
   tolerance must be narrow enough that a constant cannot meet it on more than a tenth of the
@@ -295,13 +297,17 @@ def _verdict(results: list[SeedResult], coverage: tuple[Coverage, ...]) -> list[
             f"the careless attempt's mean is {statistics.fmean(careless):.1f} %, not below "
             f"{CARELESS_MAX:g} %: a hurried ten-minute attempt must not pass for work"
         )
-    for s in results:
-        if "copy" in s.percent and s.percent["copy"] > s.percent["untouched"] + COPY_MARGIN:
+    copied = [s for s in results if "copy" in s.percent]
+    if copied:
+        copy = statistics.fmean(s.percent["copy"] for s in copied)
+        untouched = statistics.fmean(s.percent["untouched"] for s in copied)
+        if copy > untouched + COPY_MARGIN:
             failures.append(
-                f"seed {s.seed_number}: another seed's reference outputs, copied, earn "
-                f"{s.percent['copy']:.1f} % (at most the untouched release + {COPY_MARGIN:g} %): "
-                "a check does not depend on the candidate's own variant"
+                f"another seed's reference outputs, copied, earn {copy:.1f} % on average (at "
+                f"most the untouched release + {COPY_MARGIN:g} %): a check does not depend on "
+                "the candidate's own variant"
             )
+    for s in results:
         for table, kept in s.shift_kept.items():
             if kept > SHIFT_MAX_KEPT:
                 failures.append(

@@ -40,6 +40,13 @@ JUDGE_PASS = {
     "dev": (0.995, 0.97, 0.25, 0.45, 0.10),
     "test": (0.98, 0.93, 0.60, 0.85, 0.40),
 }
+# How good the deployed judge is differs from one variant to the next (another prompt revision,
+# another model snapshot): the chance that it misses a right output is scaled by a factor from
+# TEST_MISS_SCALE, and its pass chance on wrong outputs moves by up to TEST_WRONG_SHIFT. Without
+# this the test TPR (and with it raw agreement) would be nearly the same number for every
+# candidate, and a guessed constant would pass for the computed value.
+TEST_MISS_SCALE = (0.4, 1.6)
+TEST_WRONG_SHIFT = 0.06
 DEV_SHARE = 0.5
 # Pairwise comparisons: chance that the judge answers "first" whatever the outputs (position
 # bias), and otherwise the chance it picks the output it does not prefer (noise). Invented.
@@ -61,8 +68,18 @@ def _items(rng: np.random.Generator, n: int, n_prompts: int, available: np.ndarr
     return prompt, model, category, out
 
 
-def _judge(rng: np.random.Generator, category: np.ndarray, split: str) -> np.ndarray:
-    return rng.random(len(category)) < np.array(JUDGE_PASS[split])[category]
+def _test_pass(rng: np.random.Generator) -> np.ndarray:
+    """This variant's deployed judge: JUDGE_PASS["test"] with its misses of right outputs scaled
+    and its pass chance on wrong outputs shifted (one draw each, for all categories alike)."""
+    p = np.array(JUDGE_PASS["test"])
+    right = np.arange(len(p)) <= UNMATCHED
+    scale = rng.uniform(*TEST_MISS_SCALE)
+    shift = rng.uniform(-TEST_WRONG_SHIFT, TEST_WRONG_SHIFT)
+    return np.where(right, 1 - (1 - p) * scale, np.clip(p + shift, 0.0, 1.0))
+
+
+def _judge(rng: np.random.Generator, category: np.ndarray, pass_chance: np.ndarray) -> np.ndarray:
+    return rng.random(len(category)) < pass_chance[category]
 
 
 def _labels(flags: np.ndarray) -> pd.Series:
@@ -89,6 +106,7 @@ def judge_labels(src: Seeded, *, rows: int) -> Built:
     failures (poor true-negative rate); it is better on the dev split it was tuned on; in pairwise
     comparisons it favours the first position and the longer output."""
     rng = src.rng
+    dev_pass, test_pass = np.array(JUDGE_PASS["dev"]), _test_pass(rng)
     n_prompts = int(np.clip(rows // 50, 20, 300))
     suite, available, pool = prompts_and_outputs(rng, n_prompts)
     prompt_text = [p for _, p, _ in suite]
@@ -97,7 +115,7 @@ def judge_labels(src: Seeded, *, rows: int) -> Built:
     # Labelled items: humans say whether the output is right; the judge as on its split.
     prompt, model, category, out = _items(rng, rows, n_prompts, available)
     is_dev = rng.random(rows) < DEV_SHARE
-    judge = np.where(is_dev, _judge(rng, category, "dev"), _judge(rng, category, "test"))
+    judge = np.where(is_dev, _judge(rng, category, dev_pass), _judge(rng, category, test_pass))
     labels = pd.DataFrame(
         {
             "item_id": series(zero_padded(np.arange(1, rows + 1), 5, "L")),
@@ -122,7 +140,7 @@ def judge_labels(src: Seeded, *, rows: int) -> Built:
             "prompt": series(take(prompt_text, prompt)),
             "model_version": series(take(MODELS, model)),
             "output": series(take(pool, out)),
-            "judge_label": _labels(_judge(rng, category, "test")),
+            "judge_label": _labels(_judge(rng, category, test_pass)),
         },
         copy=False,
     )

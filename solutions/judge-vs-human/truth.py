@@ -17,7 +17,12 @@ from datalit.generators.recipes.judge_labels import judge_metrics
 
 def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.DataFrame) -> dict:
     unlabelled = key[(key["table"] == "labels") & (key["anomaly"] == "missing_mcar")]["row"]
-    m = judge_metrics(clean, exclude=pd.Index(unlabelled.astype(int)))
+    exclude = pd.Index(unlabelled.astype(int))
+    m = judge_metrics(clean, exclude=exclude)
+    labels = clean["labels"]
+    # What a careful analyst delivers: each labelled item once, both labels as the clean table has
+    # them; the items whose human label is missing are dropped, not given one.
+    labelled = labels.drop(index=labels.index.intersection(exclude))
 
     def rate(value: float) -> float:
         return round(float(value), 6)
@@ -34,4 +39,5 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
             "test_items": m["test_items"],
         },
         "suite_parameters": {"clean_label_rows": m["labelled_items"]},
+        "tables": {"labels_clean": labelled},
     }

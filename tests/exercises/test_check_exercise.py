@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -57,9 +58,9 @@ def test_a_naive_attempt_as_good_as_the_reference_and_an_uncaught_anomaly_fail(t
     assert out.strip().splitlines()[-1] == "check-exercise orders-cleanup: FAIL (2 seeds)"
 
 
-def seeds(*rows):
+def seeds(*rows, **extra):
     return [
-        SeedResult(n, n, {"reference": r, "untouched": u, "naive": v})
+        SeedResult(n, n, {"reference": r, "untouched": u, "naive": v, "careless": 20.0, **extra})
         for n, (r, u, v) in enumerate(rows, start=1)
     ]
 
@@ -82,6 +83,28 @@ def test_each_rule_fails_on_its_own():
     assert "anomaly typos is caught by no graded check (seeds [2])" in text
     assert "vary by 4.6 percentage points" in text
     assert len(failures) == 4
+
+
+def test_the_gaming_proofs_fail_on_their_own():
+    ok = seeds((100, 0, 40), (100, 0, 40), copy=9.0, constant=0.0)
+    assert _verdict(ok, CAUGHT) == []
+    # A copy that matches on one seed by chance is what copying is worth on average.
+    lucky = [*ok[:1], dataclasses.replace(ok[1], percent={**ok[1].percent, "copy": 10.5})]
+    assert _verdict(lucky, CAUGHT) == []
+    copied = seeds((100, 0, 40), (100, 0, 40), copy=10.5)
+    assert "copied, earn 10.5 % on average" in "\n".join(_verdict(copied, CAUGHT))
+    careless = [dataclasses.replace(s, percent={**s.percent, "careless": 40.0}) for s in ok]
+    assert "careless attempt's mean is 40.0 %" in "\n".join(_verdict(careless, CAUGHT))
+    shifted = [dataclasses.replace(s, shift_kept={"t": 51.0}) for s in ok]
+    assert len(_verdict(shifted, CAUGHT)) == 2  # one failure per seed
+    constant = [
+        dataclasses.replace(s, constant_numeric=12.0, constant_by_part={"rate": 12.0, "n": 0.0})
+        for s in ok
+    ]
+    text = "\n".join(_verdict(constant, CAUGHT))
+    assert "constants (the other seeds' median answers) earn 12.0 %" in text
+    assert "numeric part rate: a constant earns 12.0 %" in text
+    assert "numeric part n:" not in text
 
 
 @pytest.mark.parametrize(("naive", "ok"), [(9.9, False), (10.0, True), (90.0, True), (90.1, False)])
