@@ -279,7 +279,7 @@ def _compare_column(
 
 
 def _comparable(column: RowColumn, text: np.ndarray) -> np.ndarray:
-    """Values in the column's comparison space: stripped text, float64, or UTC nanoseconds as
+    """Values in the column's comparison space: stripped text, float64, or UTC microseconds as
     float64 (NaN for missing or unreadable values)."""
     series = pd.Series(text, dtype="string").fillna("").str.strip()
     if column.compare == "text":
@@ -287,9 +287,11 @@ def _comparable(column: RowColumn, text: np.ndarray) -> np.ndarray:
     if column.compare == "number":
         return pd.to_numeric(series.where(series != ""), errors="coerce").to_numpy(dtype=float)
     stamps = pd.to_datetime(series.where(series != ""), utc=True, format="ISO8601", errors="coerce")
-    nanos = stamps.astype("int64").to_numpy(dtype=float)
-    nanos[stamps.isna().to_numpy()] = np.nan
-    return nanos
+    # Microseconds, whatever unit pandas picked: they reach year 9999 (sentinel dates), which
+    # nanoseconds do not.
+    micros = stamps.dt.as_unit("us").astype("int64").to_numpy(dtype=float)
+    micros[stamps.isna().to_numpy()] = np.nan
+    return micros
 
 
 def _equal(column: RowColumn, truth: np.ndarray, given: np.ndarray) -> np.ndarray:
@@ -300,7 +302,7 @@ def _equal(column: RowColumn, truth: np.ndarray, given: np.ndarray) -> np.ndarra
         allowed = np.maximum(column.tolerance * np.abs(truth), column.abs_tolerance)
         slack = BOUNDARY_SLACK * np.maximum(np.abs(truth), 1.0)
     else:
-        allowed = np.full(len(truth), column.abs_tolerance * 1e9)
+        allowed = np.full(len(truth), column.abs_tolerance * 1e6)
         slack = np.full(len(truth), 0.5)
     with np.errstate(invalid="ignore"):
         close = np.abs(given - truth) <= allowed + slack

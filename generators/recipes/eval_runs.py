@@ -296,10 +296,15 @@ def eval_runs(src: Seeded, *, rows: int) -> Built:
         },
         copy=False,
     )
-    width = max(7, len(str(rows)))
+    # Run ids in time order, drawn from a range ten times the number of runs (the harness numbers
+    # every run it starts, logged or not): another variant's log shares few of them, so a cleaned
+    # table copied from another candidate matches few of this one's runs. Drawn last, so the rest
+    # of the log is what it was with consecutive ids.
+    run_numbers = np.sort(rng.choice(10 * rows, rows, replace=False)) + 1
+    width = max(7, len(str(10 * rows)))
     runs = pd.DataFrame(
         {
-            "run_id": series(zero_padded(np.arange(1, rows + 1), width, "R")),
+            "run_id": series(zero_padded(run_numbers, width, "R")),
             "prompt_id": series(zero_padded(prompt + 1, 4, "P")),
             "prompt": series(take(pa.array(prompts["prompt"]), prompt)),
             "model_version": series(take(MODELS, model)),

@@ -19,6 +19,7 @@ EVENTS_END = np.datetime64("2024-05-01T00:00:00", "s").astype(np.int64)  # exclu
 SIGNUP_START = np.datetime64("2023-06-01T00:00:00", "s").astype(np.int64)
 SIGNUP_END = np.datetime64("2024-04-28T00:00:00", "s").astype(np.int64)
 DAY = 86_400
+BROWSE_SPREAD = 0.75
 ZONES = tuple(V.TIME_ZONES)
 _SESSION_START, _ADD_TO_CART, _CHECKOUT, _PURCHASE = (
     V.EVENT_TYPES.index(t) for t in ("session_start", "add_to_cart", "checkout", "purchase")
@@ -123,10 +124,10 @@ def _users(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, 
     return users, zone, signup
 
 
-def _session_counts(rng: np.random.Generator, s: int) -> np.ndarray:
+def _session_counts(rng: np.random.Generator, s: int, extra_browse: float) -> np.ndarray:
     """Events of each funnel block per session: (s, 5) counts of session_start, browsing,
     add_to_cart, checkout, purchase."""
-    browse = rng.geometric(1 / (1 + V.MEAN_EXTRA_BROWSE), s)
+    browse = rng.geometric(1 / (1 + extra_browse), s)
     cart = rng.random(s) < V.P_ADD_TO_CART
     n_cart = np.where(cart, rng.geometric(0.7, s), 0)
     checkout = cart & (rng.random(s) < V.P_CHECKOUT_GIVEN_CART)
@@ -143,11 +144,16 @@ def _sessions(
     first = np.maximum(signup, EVENTS_START)
     active_days = np.clip((EVENTS_END - first) / DAY, 0.0, None)
     weights = (rng.pareto(1.2, n_users) + 0.1) * active_days
-    mean_events = 1 + (1 + V.MEAN_EXTRA_BROWSE) + V.P_ADD_TO_CART * (1 / 0.7 + 1)
+    # Sessions are longer in some variants than in others (browsing events per session vary by
+    # up to BROWSE_SPREAD either way), so the same number of events makes more or fewer visits:
+    # each variant's daily active users sit at their own level, and a count copied or guessed
+    # from other variants rarely matches exactly.
+    extra_browse = V.MEAN_EXTRA_BROWSE * rng.uniform(1 - BROWSE_SPREAD, 1 + BROWSE_SPREAD)
+    mean_events = 1 + (1 + extra_browse) + V.P_ADD_TO_CART * (1 / 0.7 + 1)
     s = int(rows / mean_events * 1.25) + 20
-    counts = _session_counts(rng, s)
+    counts = _session_counts(rng, s, extra_browse)
     while counts.sum() < rows:  # rare: a small draw came up short
-        counts = np.vstack([counts, _session_counts(rng, s)])
+        counts = np.vstack([counts, _session_counts(rng, s, extra_browse)])
     s = len(counts)
     user = weighted_codes(weights, s, rng)
 

@@ -26,6 +26,10 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
     rows = raw_runs.index.intersection(pd.Index(planted["row"].astype(int)))
     noisy = sorted(set(raw_runs.loc[rows, "labeler"].astype(str)))
 
+    # What a careful analyst delivers: each run once, as the clean table has it, but with every
+    # human label as it was given (the careless labeler's too: they stay in the log).
+    delivered = clean["runs"].assign(human_label=raw_runs.loc[clean["runs"].index, "human_label"])
+
     trusted = runs[~runs["labeler"].isin(noisy)]
     passed = (trusted["human_label"] == "pass").groupby(trusted["model_version"]).mean()
     return {
@@ -36,8 +40,8 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
             },
             "pass_rate_by_model": {str(k): round(float(v), 6) for k, v in sorted(passed.items())},
         },
-        "suite_parameters": {
-            "clean_run_rows": len(runs),
-            "prompts": sorted(clean["prompts"]["prompt"].astype(str)),
-        },
+        # Every variant keeps all its runs (the number is the same for all): the rows part, not a
+        # row count, checks that each run is there once.
+        "suite_parameters": {},
+        "tables": {"runs_clean": delivered},
     }

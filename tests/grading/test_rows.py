@@ -155,6 +155,17 @@ def test_a_missing_key_or_column_is_said_and_scores_zero_for_it():
     assert [c.present for c in result.columns] == [True, False, True]
 
 
+def test_instants_compare_to_the_second_and_reach_sentinel_years():
+    truth = true_table(n=3)
+    exp = expected(truth)
+    close = truth.assign(at=(pd.to_datetime(truth["at"]) + pd.Timedelta("900ms")).astype(str))
+    far = truth.assign(at=(pd.to_datetime(truth["at"]) + pd.Timedelta("2s")).astype(str))
+    assert [c.match for c in compare_rows(PART, close, exp).columns][2] == 1.0
+    assert [c.match for c in compare_rows(PART, far, exp).columns][2] == 0.0
+    sentinel = truth.assign(at=["9999-12-31 00:00:00", "1900-01-01", "not a date"])
+    assert [c.match for c in compare_rows(PART, sentinel, exp).columns][2] == 0.0
+
+
 def test_keys_compare_as_text_with_float_written_integers():
     assert key_text(pd.Series(["100123.0", " 100123 ", "C01", "7.5", None])).tolist() == [
         "100123",
