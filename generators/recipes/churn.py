@@ -80,8 +80,10 @@ def churn(src: Seeded, *, rows: int) -> Built:
     rng = src.rng
     n = rows
     days = int((SNAPSHOT_END - SNAPSHOT_START).astype(int))
-    # Customer ids follow the snapshot order, as an export sorted by date would number them.
-    snapshot = np.sort(SNAPSHOT_START + rng.integers(0, days, n).astype("timedelta64[D]"))
+    # Rows come in customer order, and a customer's snapshot date is their own: were the export
+    # sorted by date, the split by time would be the same cut of the same ids in every variant
+    # (a copied split would match) and a split column moved by one row would still be right.
+    snapshot = SNAPSHOT_START + rng.integers(0, days, n).astype("timedelta64[D]")
     plan = weighted_codes(np.array([w for _, w in PLANS.values()]), n, rng)
     list_price = np.array([p for p, _ in PLANS.values()])[plan]
     # Discounts and add-ons move the price around the list price, in whole cents.

@@ -88,4 +88,8 @@ def truth(clean: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame], key: pd.
             "honest_auc": round(honest, 6),
         },
         "suite_parameters": {"customers": len(customers)},
+        # What a careful analyst delivers: one row per customer, split by the snapshot date.
+        "tables": {
+            "churn_resplit": clean["churn"].assign(split=np.where(late.to_numpy(), "test", "train"))
+        },
     }

@@ -5,11 +5,16 @@ from datalit.generators.recipes.churn import DRIFT_FROM, EXPORT_DATE, POST_OUTCO
 from tests.conftest import small_tables
 
 
-def test_one_row_per_customer_in_snapshot_order():
+def test_one_row_per_customer_in_customer_order_with_their_own_dates():
     t = small_tables("churn", 0, 1000)["churn"]
     assert t["customer_id"].is_unique
     assert t["customer_id"].str.fullmatch(r"K\d{6}").all()
-    assert t["snapshot_date"].is_monotonic_increasing
+    assert t["customer_id"].is_monotonic_increasing
+    # Not sorted by date: the split by time is then no cut of the row order, so it differs
+    # between variants and a split column moved by one row is wrong.
+    assert not t["snapshot_date"].is_monotonic_increasing
+    other = small_tables("churn", 1, 1000)["churn"]
+    assert (t["snapshot_date"] != other["snapshot_date"]).mean() > 0.9
     assert t["snapshot_date"].dt.year.eq(2023).all()
     assert set(t["split"]) == {"train", "test"}
     assert set(t["churned"]) == {0, 1}
