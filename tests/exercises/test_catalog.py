@@ -6,6 +6,7 @@ least one written finding with a reviewer rubric."""
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -118,3 +119,31 @@ def test_every_check_has_points_feedback_and_public_ones_escalating_hints(exerci
             hints = meta.get("hints") or []
             assert 2 <= len(hints) <= 3, f"{e['id']}: public checks need 2-3 hints"
             assert len(set(hints)) == len(hints)
+
+
+def _fixed_strings(value) -> list[str]:
+    """The literal strings of an expectation's kwargs (not $PARAMETERs, not row conditions)."""
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return []
+        return [s for k, v in value.items() if k != "row_condition" for s in _fixed_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _fixed_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_every_spelling_a_check_requires_is_in_the_brief(exercise):
+    """Issue 10: where a check wants one particular spelling (a value set), the brief says it.
+    Values that come from the candidate's data are suite parameters and are not searched."""
+    brief = (exercise.folder / "README.md").read_text(encoding="utf-8")
+    suite = json.loads(exercise.suite_path.read_text(encoding="utf-8"))
+    missing = []
+    for e in suite["expectations"]:
+        if "value_set" in e["kwargs"]:
+            missing += [
+                v
+                for v in _fixed_strings(e["kwargs"]["value_set"])
+                # As a word of its own: "delivered" in "delivered_at" does not count.
+                if not re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", brief)
+            ]
+    assert missing == [], f"{exercise.slug}: the brief never names {missing}"
