@@ -43,12 +43,13 @@ import statistics
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
-
-from datalit.exercise import Exercise, Part, compute_truth
+from datalit.exercise import Exercise
+from datalit.grading.coverage import Coverage, anomaly_coverage
+from datalit.grading.gaming import answers_of, gaming_attempts, percent_of_auto
 from datalit.seeding import candidate_seed
+
+__all__ = ["ATTEMPTS", "PROOFS", "CheckReport", "Coverage", "SeedResult", "check_exercise"]
 
 ATTEMPTS = ("reference", "untouched", "naive", "careless")
 PROOFS = ("copy", "constant", "shift")
@@ -84,19 +85,6 @@ class SeedResult:
 
 
 @dataclass(frozen=True)
-class Coverage:
-    """How one planted anomaly type is caught on each checked seed."""
-
-    anomaly: str
-    caught_by: tuple[tuple[str, ...], ...]
-    """Per checked seed: the expectations (type and column) and part ids that catch it."""
-
-    @property
-    def caught(self) -> bool:
-        return bool(self.caught_by) and all(self.caught_by)
-
-
-@dataclass(frozen=True)
 class CheckReport:
     exercise: str
     seeds: tuple[SeedResult, ...]
@@ -113,17 +101,12 @@ class CheckReport:
 
     def proof_lines(self) -> list[str]:
         """The gaming proofs in words: constants per numeric part, shifted tables."""
-        lines = []
-        parts = sorted({p for s in self.seeds for p in s.constant_by_part})
-        for part in parts:
-            shares = [s.constant_by_part[part] for s in self.seeds if part in s.constant_by_part]
-            lines.append(
-                f"constant answer to {part}: {statistics.fmean(shares):.1f} % of its points "
-                f"(mean over seeds; at most {CONSTANT_MAX:g})"
-            )
-        tables = sorted({t for s in self.seeds for t in s.shift_kept})
-        for table in tables:
-            kept = [s.shift_kept[table] for s in self.seeds if table in s.shift_kept]
+        lines = [
+            f"constant answer to {part}: {statistics.fmean(shares):.1f} % of its points "
+            f"(mean over seeds; at most {CONSTANT_MAX:g})"
+            for part, shares in _per_key(self.seeds, "constant_by_part").items()
+        ]
+        for table, kept in _per_key(self.seeds, "shift_kept").items():
             lines.append(
                 f"{table} shifted by one row keeps {max(kept):.1f} % of its points "
                 f"(worst seed; at most {SHIFT_MAX_KEPT:g})"
@@ -133,6 +116,15 @@ class CheckReport:
     def std(self, attempt: str) -> float:
         values = [s.percent[attempt] for s in self.seeds if attempt in s.percent]
         return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _per_key(seeds, field_name: str) -> dict[str, list[float]]:
+    """A per-seed mapping (constant_by_part, shift_kept) gathered by key over the seeds."""
+    gathered: dict[str, list[float]] = {}
+    for s in seeds:
+        for key, value in getattr(s, field_name).items():
+            gathered.setdefault(key, []).append(value)
+    return dict(sorted(gathered.items()))
 
 
 def check_seeds(exercise: Exercise, count: int) -> list[int]:
@@ -207,7 +199,7 @@ def check_exercise(
         by_candidate = {r.candidate: r for r in summary.graded}
         results = []
         keys = [layout.keys_dir(f"reference-s{n:02d}", exercise.slug) for n in range(1, seeds + 1)]
-        true_answers = [_answers(k) for k in keys]
+        true_answers = [answers_of(k) for k in keys]
         for n, seed in enumerate(seed_values, start=1):
             percent, problems = {}, []
             for attempt in ATTEMPTS:
@@ -218,33 +210,24 @@ def check_exercise(
                     continue
                 if result.status != "graded":
                     problems.append(f"{attempt}: {result.status}: {result.reason}")
-                percent[attempt] = 100.0 * result.score.auto_points / exercise.max_auto_points
+                percent[attempt] = percent_of_auto(exercise, result.score)
             step(f"gaming attempts on seed {n}")
-            own = kept / f"reference-s{n:02d}"
-            if seeds > 1:
-                previous = kept / f"reference-s{(n - 2) % seeds + 1:02d}"
-                copied = _grade_files(exercise, previous, keys[n - 1])
-                percent["copy"] = 100.0 * copied.auto_points / exercise.max_auto_points
-            others = [a for i, a in enumerate(true_answers) if i != n - 1]
-            constant = None
-            constant_by_part: dict[str, float] = {}
-            if others and _numeric_parts(exercise):
-                with tempfile.TemporaryDirectory(prefix="datalit-constant-") as work:
-                    _write_constants(exercise, others, Path(work))
-                    scored = _grade_files(exercise, Path(work), keys[n - 1])
-                constant, constant_by_part = _numeric_share(exercise, scored)
-                percent["constant"] = 100.0 * scored.auto_points / exercise.max_auto_points
-            shift_kept = {}
-            for output_name in dict.fromkeys(p.output for p in exercise.row_parts):
-                with tempfile.TemporaryDirectory(prefix="datalit-shift-") as work:
-                    shutil.copytree(own, work, dirs_exist_ok=True)
-                    _shift_columns(exercise, output_name, Path(work))
-                    scored = _grade_files(exercise, Path(work), keys[n - 1])
-                shift_kept[output_name] = _table_share(exercise, output_name, scored)
-                percent["shift"] = 100.0 * scored.auto_points / exercise.max_auto_points
+            gaming = gaming_attempts(
+                exercise,
+                keys_dir=keys[n - 1],
+                own=kept / f"reference-s{n:02d}",
+                copied_from=kept / f"reference-s{(n - 2) % seeds + 1:02d}" if seeds > 1 else None,
+                others=[a for i, a in enumerate(true_answers) if i != n - 1],
+            )
             results.append(
                 SeedResult(
-                    n, seed, percent, tuple(problems), constant, constant_by_part, shift_kept
+                    n,
+                    seed,
+                    {**percent, **gaming.percent},
+                    tuple(problems),
+                    gaming.constant_numeric,
+                    gaming.constant_by_part,
+                    gaming.shift_kept,
                 )
             )
         coverage = anomaly_coverage(exercise, seed_values[:COVERAGE_SEEDS], on_step=step)
@@ -320,9 +303,7 @@ def _verdict(results: list[SeedResult], coverage: tuple[Coverage, ...]) -> list[
             f"constants (the other seeds' median answers) earn {statistics.fmean(constants):.1f} % "
             f"of the numeric points on average (at most {CONSTANT_MAX:g} %)"
         )
-    parts = sorted({p for s in results for p in s.constant_by_part})
-    for part in parts:
-        shares = [s.constant_by_part[part] for s in results if part in s.constant_by_part]
+    for part, shares in _per_key(results, "constant_by_part").items():
         if statistics.fmean(shares) > CONSTANT_MAX:
             failures.append(
                 f"numeric part {part}: a constant earns {statistics.fmean(shares):.1f} % of its "
@@ -330,251 +311,3 @@ def _verdict(results: list[SeedResult], coverage: tuple[Coverage, ...]) -> list[
                 "than the spread of the true value across variants"
             )
     return failures
-
-
-# --- gaming attempts made of output files -----------------------------------------------------
-
-
-def _answers(keys_dir: Path) -> dict:
-    import json
-
-    return json.loads((keys_dir / "answers.json").read_text(encoding="utf-8"))
-
-
-def _grade_files(exercise: Exercise, folder: Path, keys_dir: Path):
-    """Score the output files in `folder` for the variant whose key is `keys_dir`, through the
-    grader's extract, validate and score stages (what grade_one runs after the sandbox)."""
-    from datalit.grading.extract import extract
-    from datalit.grading.rows import EXPECTED_DIR, read_expected
-    from datalit.grading.score import score
-    from datalit.grading.validate import validate
-
-    folder.mkdir(parents=True, exist_ok=True)
-    truth = _answers(keys_dir)
-    extracted = extract(exercise, folder)
-    validation = validate(exercise, extracted, parameters=truth["suite_parameters"])
-    expected = read_expected(keys_dir / EXPECTED_DIR, exercise)
-    return score(exercise, extracted, validation, answers=truth["answers"], expected=expected)
-
-
-def _numeric_parts(exercise: Exercise) -> list[Part]:
-    return [p for p in exercise.parts if p.kind == "numeric"]
-
-
-def _median_answer(values: list[Any]) -> Any:
-    """The median of numbers, or per key of dicts of numbers (keys seen on any seed)."""
-    if all(isinstance(v, dict) for v in values):
-        keys = dict.fromkeys(k for v in values for k in v)
-        return {k: _median_answer([v[k] for v in values if k in v]) for k in keys}
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    return statistics.median(numbers) if numbers else 0.0
-
-
-def _write_constants(exercise: Exercise, others: list[dict], folder: Path) -> None:
-    """JSON outputs holding, for every numeric part, the median of the other seeds' truths."""
-    import json
-
-    by_output: dict[str, dict] = {}
-    for part in _numeric_parts(exercise):
-        values = [a["answers"][part.truth] for a in others if part.truth in a["answers"]]
-        by_output.setdefault(part.output, {})[part.field] = _median_answer(values)
-    for name, data in by_output.items():
-        path = folder / exercise.output(name).path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data), encoding="utf-8")
-
-
-def _numeric_share(exercise: Exercise, scored) -> tuple[float, dict[str, float]]:
-    numeric = {p.id: p for p in _numeric_parts(exercise)}
-    earned = {ps.id: ps.points for ps in scored.parts if ps.id in numeric}
-    total = sum(p.points for p in numeric.values())
-    by_part = {pid: 100.0 * earned.get(pid, 0.0) / p.points for pid, p in numeric.items()}
-    return 100.0 * sum(earned.values()) / total, by_part
-
-
-def _shift_columns(exercise: Exercise, output_name: str, folder: Path) -> None:
-    """Move every column a rows part compares on this output down one row (the key stays)."""
-    from datalit.generators.output import write_csv, write_parquet
-    from datalit.grading.extract import extract_output
-
-    output = exercise.output(output_name)
-    read = extract_output(output, folder)
-    if read.status != "ok":
-        return
-    table = read.table.copy()
-    columns = {c.name for p in exercise.row_parts if p.output == output_name for c in p.columns}
-    for name in sorted(columns & set(table.columns)):
-        values = table[name].to_numpy()
-        table[name] = list(values[-1:]) + list(values[:-1])
-    path = folder / output.path
-    (write_csv if path.suffix == ".csv" else write_parquet)(table, path)
-
-
-def _table_share(exercise: Exercise, output_name: str, scored) -> float:
-    """The share of the points of the parts reading `output_name` that `scored` earns, in %."""
-    ids = {p.id: p.points for p in exercise.parts if p.output == output_name and p.auto}
-    earned = sum(ps.points for ps in scored.parts if ps.id in ids)
-    return 100.0 * earned / sum(ids.values())
-
-
-# --- anomaly coverage -------------------------------------------------------------------------
-
-
-def anomaly_coverage(exercise: Exercise, seeds: list[int], *, on_step=None) -> tuple[Coverage, ...]:
-    """For each planted anomaly type, the graded checks that catch it, per seed.
-
-    On a variant where only that anomaly type is planted (its plants, same seed), a check catches
-    it when:
-
-    - suite: an expectation fails on the raw `source_table` of the suite's table output and passes
-      on the raw table of the variant without plants (so the anomaly, not the raw layout, is why);
-    - ids / numeric / spans parts: a submission ignoring the anomaly loses points. Two such
-      submissions are scored against the variant's true answers: the answers of the variant without
-      plants (nothing of the anomaly flagged), and the answers computed as if the anomaly's values
-      were real (truth on the raw tables taken as clean, with an empty key).
-    """
-    from datalit.generators.engine import generate
-
-    step = on_step or (lambda _text: None)
-    spec = exercise.generate
-    kinds = list(dict.fromkeys(p.anomaly for p in spec.plants))
-    found: dict[str, list[tuple[str, ...]]] = {k: [] for k in kinds}
-    for seed in seeds:
-        baseline = generate(spec.recipe, seed=seed, rows=spec.rows, plants=())
-        base_truth = compute_truth(exercise, baseline.clean, baseline.raw, baseline.key)
-        base_failures = _suite_failures(exercise, baseline.raw, base_truth)
-        for kind in kinds:
-            step(f"coverage of {kind}")
-            plants = [p for p in exercise.plants_for(seed) if p.anomaly == kind]
-            variant = generate(spec.recipe, seed=seed, rows=spec.rows, plants=plants)
-            truth = compute_truth(exercise, variant.clean, variant.raw, variant.key)
-            catchers = []
-            failures = _suite_failures(exercise, variant.raw, truth)
-            if failures is not None and base_failures is not None:
-                catchers.extend(sorted(failures - base_failures))
-            ignoring = [base_truth["answers"]]
-            as_if_real = _truth_as_if_real(exercise, variant)
-            if as_if_real is not None:
-                ignoring.append(as_if_real)
-            catchers.extend(_rows_parts_catching(exercise, variant, truth))
-            for part in exercise.parts:
-                if part.kind in ("ids", "numeric", "spans") and any(
-                    _loses_points(exercise, part, answers, truth["answers"]) for answers in ignoring
-                ):
-                    catchers.append(part.id)
-            found[kind].append(tuple(catchers))
-    return tuple(Coverage(k, tuple(v)) for k, v in found.items())
-
-
-def _rows_parts_catching(exercise: Exercise, variant, truth: dict) -> list[str]:
-    """The rows parts that a table left as in the raw data (the anomaly ignored) loses points on."""
-    from datalit.grading.results import Extracted, OutputFile, Validation
-    from datalit.grading.rows import read_expected, text_frame, write_expected
-    from datalit.grading.score import score
-
-    caught = []
-    with tempfile.TemporaryDirectory(prefix="datalit-coverage-") as work:
-        write_expected(Path(work), exercise, truth["tables"], variant.raw)
-        expected = read_expected(Path(work), exercise)
-    for part in exercise.row_parts:
-        source = exercise.output(part.output).source_table
-        if source not in variant.raw:
-            continue
-        table = OutputFile(part.output, "ok", table=text_frame(variant.raw[source]))
-        result = score(
-            _only_part(exercise, part),
-            Extracted(outputs={part.output: table}),
-            Validation(results=()),
-            answers={},
-            expected=expected,
-        )
-        if result.parts[0].points < part.points - 1e-9:
-            caught.append(part.id)
-    return caught
-
-
-def _truth_as_if_real(exercise: Exercise, variant) -> dict | None:
-    """True answers of a world where the planted values are real, or None when truth.py cannot
-    compute on them (e.g. numbers planted as text): then this evidence is not available."""
-    try:
-        return compute_truth(exercise, variant.raw, variant.raw, variant.key.iloc[0:0])["answers"]
-    except Exception:  # truth.py is exercise code: any failure here means "no evidence"
-        return None
-
-
-def _suite_failures(
-    exercise: Exercise, raw: dict[str, pd.DataFrame], truth: dict
-) -> set[str] | None:
-    """The expectations (by `_label`) that fail without error on the raw source table, or None
-    when the suite's table output names no source_table."""
-    from datalit.generators.output import write_csv, write_parquet
-    from datalit.grading.extract import extract_output
-    from datalit.grading.results import Extracted
-    from datalit.grading.validate import load_suite, table_output_name, validate
-
-    suite = load_suite(exercise)
-    output = exercise.output(table_output_name(exercise, suite))
-    if not output.source_table or output.source_table not in raw:
-        return None
-    with tempfile.TemporaryDirectory(prefix="datalit-coverage-") as work:
-        path = Path(work) / output.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Through the same text form and reader as a candidate's file.
-        writer = write_csv if path.suffix == ".csv" else write_parquet
-        writer(raw[output.source_table], path)
-        table_file = extract_output(output, Path(work))
-    validation = validate(
-        exercise, Extracted(outputs={output.name: table_file}), parameters=truth["suite_parameters"]
-    )
-    labels = {e["id"]: _label(e) for e in suite["expectations"]}
-    return {labels[r.id] for r in validation.results if not r.success and not r.error}
-
-
-def _label(expectation: dict) -> str:
-    """A readable name for an expectation: its type and column(s)."""
-    kwargs = expectation.get("kwargs", {})
-    what = kwargs.get("column") or kwargs.get("column_list") or ""
-    if isinstance(what, list):
-        what = ",".join(map(str, what))
-    name = expectation["type"].removeprefix("expect_")
-    return f"{name}({what})" if what else name
-
-
-def _loses_points(exercise: Exercise, part: Part, given: dict, answers: dict) -> bool:
-    """Whether a submission whose outputs hold `given` (true answers of another world) earns less
-    than the part's points against `answers`."""
-    from datalit.grading.results import Extracted, OutputFile, Validation
-    from datalit.grading.score import score
-
-    if part.truth not in given:
-        return False
-    value = given[part.truth]
-    if part.kind == "spans":
-        table = pd.DataFrame(
-            {
-                part.field: [str(s["id"]) for s in value],
-                "start": [str(s["start"]) for s in value],
-                "end": [str(s["end"]) for s in value],
-            }
-        )
-        output = OutputFile(part.output, "ok", table=table)
-    else:
-        output = OutputFile(part.output, "ok", data={part.field: _plain(value)})
-    only = _only_part(exercise, part)
-    result = score(
-        only, Extracted(outputs={part.output: output}), Validation(results=()), answers=answers
-    )
-    return result.parts[0].points < part.points - 1e-9
-
-
-def _only_part(exercise: Exercise, part: Part) -> Exercise:
-    import dataclasses
-
-    return dataclasses.replace(exercise, parts=(part,))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-like copy (the scorer sees what a candidate's JSON file would hold)."""
-    import json
-
-    return json.loads(json.dumps(value, default=str))

@@ -229,9 +229,17 @@ def _read_bytes(output: Output, workdir: Path) -> _Opened:
     return _Opened(data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def read_output_bytes(output: Output, workdir: Path) -> bytes:
-    """The bytes of one declared output, read as `extract` reads them (no links, capped)."""
-    return _read_bytes(output, workdir).data
+def copy_outputs(exercise: Exercise, workdir: Path, dest: Path) -> None:
+    """Copy the declared outputs that can be read, read as `extract` reads them (no links,
+    capped), to `dest`/<path> (check-exercise keeps them for its copy and shift proofs)."""
+    for output in exercise.outputs:
+        try:
+            data = _read_bytes(output, workdir).data
+        except (FileNotFoundError, Unusable, OSError):
+            continue
+        target = dest / output.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def _lstat_mode(name: str, dir_fd: int) -> int:

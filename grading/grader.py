@@ -322,7 +322,7 @@ def grade_one(job: Job) -> GradeResult:
     """Run every stage for one submission. Never raises for anything the candidate did: a
     failure of the grader's own stages gives a `grader_error` result. Raises DatalitError only
     for a problem of the grading set-up (no sandbox, a broken exercise or release)."""
-    from datalit.grading.extract import extract
+    from datalit.grading.extract import copy_outputs, extract
     from datalit.grading.rows import EXPECTED_DIR, read_expected
     from datalit.grading.sandbox import Limits, execute
     from datalit.grading.score import score
@@ -375,15 +375,13 @@ def grade_one(job: Job) -> GradeResult:
             # outside the sandbox.
             stage = "answer key"
             truth = json.loads(job.answers_file.read_text(encoding="utf-8"))
+            expected = read_expected(job.answers_file.parent / EXPECTED_DIR, exercise)
             stage = "extract"
             extracted = extract(exercise, workdir)
             if job.keep_outputs is not None:
-                keep_output_files(exercise, workdir, job.keep_outputs / job.candidate)
+                copy_outputs(exercise, workdir, job.keep_outputs / job.candidate)
             stage = "validate"
             validation = validate(exercise, extracted, parameters=truth["suite_parameters"])
-            stage = "score"
-            stage = "answer key"
-            expected = read_expected(job.answers_file.parent / EXPECTED_DIR, exercise)
             stage = "score"
             scored = score(
                 exercise, extracted, validation, answers=truth["answers"], expected=expected
@@ -411,20 +409,6 @@ def grade_one(job: Job) -> GradeResult:
         duration_s=time.perf_counter() - start,
         executed_notebook=executed,
     )
-
-
-def keep_output_files(exercise: Exercise, workdir: Path, dest: Path) -> None:
-    """Copy the declared outputs that can be read (with extract's own safe, capped reader)."""
-    from datalit.grading.extract import Unusable, read_output_bytes
-
-    for output in exercise.outputs:
-        try:
-            data = read_output_bytes(output, workdir)
-        except (FileNotFoundError, Unusable, OSError):
-            continue
-        target = dest / output.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
 
 
 def _read_executed_notebook(path: Path | None) -> str | None:
@@ -513,7 +497,7 @@ class _Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _list_jobs(exercise, layout, names, regrade, sandbox):
+def _list_jobs(exercise, layout, names, regrade, sandbox, keep_outputs=None):
     from datalit.grading.record import ledger_is_current
 
     tasks, skipped = [], []
@@ -543,6 +527,7 @@ def _list_jobs(exercise, layout, names, regrade, sandbox):
             keys / "answers.json",
             sandbox,
             exercise.folder.parent.parent,
+            Path(keep_outputs) if keep_outputs is not None else None,
         )
         tasks.append(_Task(job, sha))
     return tasks, skipped
@@ -591,10 +576,7 @@ def grade_batch(
         if submitted.is_dir()
         else []
     )
-    tasks, skipped = _list_jobs(exercise, layout, names, regrade, sandbox)
-    if keep_outputs is not None:
-        for task in tasks:
-            task.job = dataclasses.replace(task.job, keep_outputs=Path(keep_outputs))
+    tasks, skipped = _list_jobs(exercise, layout, names, regrade, sandbox, keep_outputs)
     if sandbox and tasks:
         from datalit.grading.sandbox import SandboxUnavailable, bwrap_available
 
