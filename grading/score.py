@@ -19,8 +19,10 @@ Part kinds:
   stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
   once however often it is listed.
 - ``numeric``: a number, or a dict of numbers (revenue by country); each expected entry within
-  the relative tolerance (or the absolute one, when the part has one) earns an equal share of the points, a missing entry earns nothing and
-  extra keys are ignored.
+  the relative tolerance (or the absolute one, when the part has one) earns an equal share of
+  the points, a missing entry earns nothing and extra keys are ignored. A value that is not a
+  finite float is not a number for its key, whatever its JSON type: text, true/false, null, a
+  list, and an integer beyond a float's range (valid JSON may have 400 digits).
 - ``spans``: character spans (id, start, end) in a table output against the key's spans, scored
   by F-beta (beta 2 by default: missing personal data costs more than over-redacting). A true
   span is found when a flagged span of the same id covers at least half of it; a flagged span is
@@ -31,6 +33,7 @@ Part kinds:
 from __future__ import annotations
 
 import math
+import reprlib
 from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
@@ -295,7 +298,7 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int | float):
-        return "a number"
+        return "a number" if _number(value) is not None else "a number beyond a float's range"
     if isinstance(value, str):
         return "text"
     if isinstance(value, list):
@@ -313,7 +316,12 @@ def _id_text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return str(value)
+        # An int of more digits than Python turns into text (4300) cannot come from json.loads,
+        # but no id has that many either.
+        try:
+            return str(value)
+        except ValueError:
+            return None
     if isinstance(value, float):
         # JSON writers (and pandas) turn integer ids into 100123.0; that is still 100123.
         return str(int(value)) if math.isfinite(value) and value.is_integer() else str(value)
@@ -397,10 +405,29 @@ def _ids_feedback(listed: int, flagged: set[str], precision: float, recall: floa
 # --- numeric ----------------------------------------------------------------------------------
 
 
+def _bounded_repr() -> reprlib.Repr:
+    """Shows a value the candidate gave where a number belongs (reviewer view), bounded whatever
+    its size: repr() of a list of a million items would be built whole before being cut."""
+    shown = reprlib.Repr()  # keyword arguments need Python 3.12
+    shown.maxlevel, shown.maxdict, shown.maxlist = 3, 6, 6
+    shown.maxstring, shown.maxlong, shown.maxother = 80, 40, 80
+    return shown
+
+
+_GIVEN = _bounded_repr()
+
+
 def _number(value: Any) -> float | None:
+    """`value` as a finite float, or None: not a number for its key. A JSON integer can have
+    hundreds of digits (valid JSON, and json.loads reads it): beyond a float's range it is not a
+    number either, like text or true/false where a number belongs."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _within(got: float, expected: float, tolerance: float, abs_tolerance: float = 0.0) -> bool:
@@ -443,7 +470,7 @@ def _numeric_part(part: Part, output: OutputFile, answers: dict, where: str) -> 
         if got is None:
             not_numbers.append(key)
             compared.append(
-                {"key": key, "expected": want_num, "given": repr(got_raw)[:100], "ok": False}
+                {"key": key, "expected": want_num, "given": _GIVEN.repr(got_raw), "ok": False}
             )
             continue
         ok = _within(got, want_num, part.tolerance, part.abs_tolerance)
@@ -492,7 +519,7 @@ def _numeric_feedback(
         text += f" {missing} expected {'entry is' if missing == 1 else 'entries are'} missing."
     if not_numbers:
         shown = ", ".join(repr(k[:40]) for k in not_numbers[:5])
-        text += f" Not a number (write plain numbers, not text): {shown}."
+        text += f" Not a number (write plain, finite JSON numbers, not text): {shown}."
     return text
 
 
