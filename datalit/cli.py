@@ -310,6 +310,11 @@ def print_grades(ex, course: Path, summary) -> None:
         console.print(f"unchanged, not regraded: {', '.join(summary.skipped)} (use --regrade)")
     if getattr(summary, "elsewhere", ()):
         console.print(f"graded meanwhile by another grader run: {', '.join(summary.elsewhere)}")
+    if getattr(summary, "again_alone", ()):
+        console.print(
+            "timed out while another submission was being graded, so graded again alone "
+            f"(the second run is the one recorded): {', '.join(summary.again_alone)}"
+        )
     if any(r.unsafe_no_sandbox for r in summary.graded):
         console.print("[bold red]warning:[/] graded WITHOUT the sandbox (--unsafe-no-sandbox)")
     held = Path(course) / "reports" / ex.slug / "held"

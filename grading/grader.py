@@ -411,6 +411,27 @@ def grade_one(job: Job) -> GradeResult:
     )
 
 
+@dataclass(frozen=True)
+class _Timed:
+    """A worker's result with when it was graded (CLOCK_MONOTONIC is one clock for every
+    process of the machine), so the main process can tell which runs overlapped."""
+
+    result: GradeResult
+    started: float
+    ended: float
+
+
+def _grade_timed(job: Job) -> _Timed:
+    started = time.monotonic()
+    result = grade_one(job)
+    return _Timed(result, started, time.monotonic())
+
+
+WALL_CLOCK_STATUSES = ("cell_timeout", "total_timeout")
+"""Execution statuses a busy neighbour can cause: wall-clock limits (CPU time, memory and
+errors are the notebook's own)."""
+
+
 def _read_executed_notebook(path: Path | None) -> str | None:
     """The executed notebook's text before the work dir is deleted (size-capped, no symlinks)."""
     if path is None:
@@ -463,6 +484,9 @@ class BatchSummary:
     not recorded."""
     elsewhere: tuple[str, ...] = ()
     """Candidates another grader process graded while this one ran (they were claimed by it)."""
+    again_alone: tuple[str, ...] = ()
+    """Candidates whose run hit a wall-clock limit while another slot was busy: graded again
+    with nothing beside them, and that second result is the one recorded."""
 
 
 @dataclass
@@ -471,6 +495,9 @@ class _Task:
     sha: str
     isolated: bool = False
     """Retried alone after the pool broke while it was in flight."""
+    alone: bool = False
+    """Graded again with no other job in flight: its run hit a wall-clock limit while another
+    slot was busy, and a neighbour must never be why a submission fails."""
     contended: bool = False
     """Another grader process held its claim when this one first tried."""
 
@@ -600,6 +627,7 @@ def grade_batch(
         skipped=tuple(skipped),
         failed=tuple(run.failed),
         elsewhere=tuple(run.elsewhere),
+        again_alone=tuple(run.again_alone),
     )
 
 
@@ -617,6 +645,9 @@ class _BatchRun:
         self.elsewhere: list[str] = []
         self.claims: dict[str, int] = {}
         self.pool: _Pool | None = None
+        self.runs: collections.deque[tuple[float, float]] = collections.deque(maxlen=256)
+        """When the recent jobs ran (started, ended): who was busy beside a timed-out one."""
+        self.again_alone: list[str] = []
 
     # -- claims
 
@@ -686,7 +717,8 @@ class _BatchRun:
                 for future in done:
                     task = inflight.pop(future)
                     try:
-                        result = future.result()
+                        timed = future.result()
+                        result = timed.result
                     except BrokenProcessPool:
                         broken = True
                         self._after_crash(task, pending)
@@ -699,6 +731,12 @@ class _BatchRun:
                         result = grader_error_result(
                             task.job, self.exercise, f"internal error: {type(exc).__name__}"
                         )
+                        timed = None
+                    if timed is not None:
+                        neighbours = self._busy_beside(timed, inflight)
+                        self.runs.append((timed.started, timed.ended))
+                        if self._again_alone(task, result, neighbours, pending):
+                            continue
                     self._finish(task, result)
                 if broken:
                     # Every job still in flight died with the pool: retry each alone.
@@ -725,8 +763,10 @@ class _BatchRun:
             if not pending:
                 return
             task = pending[0]
-            if task.isolated or (self.pool is not None and self.pool.size != self.workers):
-                # An isolated retry runs alone, and the full pool returns only once it is done.
+            alone = task.isolated or task.alone
+            if alone or (self.pool is not None and self.pool.size != self.workers):
+                # An isolated retry or a timed-out job runs alone, and the full pool returns
+                # only once it is done.
                 if inflight:
                     return
             elif len(inflight) >= self.workers * IN_FLIGHT_PER_WORKER:
@@ -739,9 +779,40 @@ class _BatchRun:
                 if task.job.candidate not in self.claims:
                     continue  # recorded by another process meanwhile
             pool = self._pool_for(task.isolated)
-            inflight[pool.executor.submit(grade_one, task.job)] = task
-            if task.isolated:
+            inflight[pool.executor.submit(_grade_timed, task.job)] = task
+            if alone:
                 return
+
+    def _busy_beside(self, timed: _Timed, inflight: dict) -> bool:
+        """Whether another slot was (or may have been) running while `timed` ran: a job that
+        ended after it started, or one the pool has started and not finished."""
+        if self.workers == 1:
+            return False
+        if any(ended > timed.started for _, ended in self.runs):
+            return True
+        return any(future.running() for future in inflight)
+
+    def _again_alone(self, task: _Task, result: GradeResult, busy: bool, pending) -> bool:
+        """Queue a timed-out job to be graded again alone, if a neighbour may have caused the
+        timeout; True if it was queued (nothing is recorded for this run)."""
+        execution = result.execution
+        if (
+            task.alone
+            or task.isolated
+            or not busy
+            or execution is None
+            or execution.status not in WALL_CLOCK_STATUSES
+        ):
+            return False
+        task.alone = True
+        pending.appendleft(task)  # keeps its claim
+        self.again_alone.append(task.job.candidate)
+        log.info(
+            "%s: %s while another submission was being graded; grading it again alone",
+            task.job.candidate,
+            execution.reason,
+        )
+        return True
 
     def _after_crash(self, task: _Task, pending: collections.deque) -> None:
         if not task.isolated:

@@ -57,7 +57,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -698,17 +698,32 @@ def _copy_file(name: str, src: int, dst: int, budget: _CopyBudget) -> None:
         os.close(fd_in)
 
 
-# ----------------------------------------------------------------------------- memory cgroup
+# ----------------------------------------------------------------------------- cgroups
 
-# RLIMIT_AS bounds each process, but a notebook may run max_processes of them: together they
-# could hold max_processes × memory_bytes. Where the machine has a memory cgroup controller
+# Memory. RLIMIT_AS bounds each process, but a notebook may run max_processes of them: together
+# they could hold max_processes × memory_bytes. Where the machine has a memory cgroup controller
 # (cgroup v2, or v1's memory hierarchy) that root can write, every run gets the slot's own
-# cgroup, limited to `Limits.memory_budget()` (its tmpfs files are charged to it too); its
-# OOM counter then also tells a run killed for memory from one killed otherwise. Without one,
-# the run is bounded per process only (a warning is logged once).
+# cgroup, limited to `Limits.memory_budget()` (its tmpfs files are charged to it too); its OOM
+# counter then also tells a run killed for memory from one killed otherwise. Without one, the run
+# is bounded per process only (a warning is logged once).
+#
+# CPU. The kernel shares CPU time between scheduling groups, not processes: with session
+# autogrouping (the default on desktops and most servers) every session is a group, so a notebook
+# whose processes each call setsid() would get dozens of shares against the neighbouring slot's
+# one, and starve an honest notebook into its wall-clock timeout. Where a cpu controller is
+# writable, every slot gets its own cpu cgroup with the same weight (v2 `cpu.weight`, v1
+# `cpu.shares`): a slot gets at least its share of the CPU whatever its processes do (and tasks
+# in a cgroup other than the root are not autogrouped). Where none is, the fallback is the
+# session: bwrap starts every run in a session of its own (--new-session) and seccomp refuses
+# setsid() inside, so each slot stays ONE autogroup. The last line of defence is in the batch
+# loop (grader.py): a run that hits a wall-clock limit while another slot was busy is graded
+# again alone before anything is recorded.
 
 CGROUP_GROUP = "datalit"
-"""The folder of the slots' cgroups in the cgroup hierarchy."""
+"""The folder of the slots' cgroups in each cgroup hierarchy."""
+CPU_WEIGHT_V2 = 100
+CPU_SHARES_V1 = 1024
+"""The kernel's defaults: every slot gets the same weight as any other group."""
 
 
 @dataclass(frozen=True)
@@ -746,9 +761,25 @@ class _Cgroup:
                 time.sleep(0.02)
 
 
-def _cgroup_mounts() -> tuple[Path | None, Path | None]:
-    """(cgroup2 mount point, cgroup v1 memory mount point) from the mount table."""
-    v2 = v1 = None
+@dataclass(frozen=True)
+class _SlotCgroups:
+    """The cgroups one run joins: one in cgroup v2, one per v1 hierarchy (memory, cpu)."""
+
+    memory: _Cgroup | None
+    cpu: _Cgroup | None
+
+    @property
+    def joined(self) -> list[_Cgroup]:
+        return list(dict.fromkeys(g for g in (self.memory, self.cpu) if g is not None))
+
+    def remove(self) -> None:
+        for group in self.joined:
+            group.remove()
+
+
+def _cgroup_mounts() -> tuple[Path | None, Path | None, Path | None]:
+    """(cgroup2 mount point, v1 memory mount point, v1 cpu mount point) from the mount table."""
+    v2 = v1_memory = v1_cpu = None
     try:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
@@ -756,22 +787,25 @@ def _cgroup_mounts() -> tuple[Path | None, Path | None]:
                 fields, tail = before.split(), after.split()
                 if len(fields) < 5 or len(tail) < 3:
                     continue
+                options = tail[2].split(",")
                 if tail[0] == "cgroup2" and v2 is None:
                     v2 = Path(fields[4])
-                elif tail[0] == "cgroup" and "memory" in tail[2].split(",") and v1 is None:
-                    v1 = Path(fields[4])
+                elif tail[0] == "cgroup" and "memory" in options and v1_memory is None:
+                    v1_memory = Path(fields[4])
+                elif tail[0] == "cgroup" and "cpu" in options and v1_cpu is None:
+                    v1_cpu = Path(fields[4])
     except OSError:
         pass
-    return v2, v1
+    return v2, v1_memory, v1_cpu
 
 
-def _own_v1_memory_cgroup() -> str:
-    """This process's cgroup in the v1 memory hierarchy, relative ("" for the root)."""
+def _own_v1_cgroup(controller: str) -> str:
+    """This process's cgroup in the v1 hierarchy of `controller`, relative ("" for the root)."""
     try:
         with open("/proc/self/cgroup", encoding="utf-8", errors="replace") as f:
             for line in f:
                 _, controllers, path = line.rstrip("\n").split(":", 2)
-                if "memory" in controllers.split(","):
+                if controller in controllers.split(","):
                     return path.lstrip("/")
     except (OSError, ValueError):
         pass
@@ -783,55 +817,102 @@ def _write(path: Path, value: str) -> None:
         f.write(value)
 
 
-def _make_cgroup(slot: int, limit: int) -> _Cgroup | None:
-    v2, v1 = _cgroup_mounts()
+def _v2_slot(v2: Path, slot: int, limit: int) -> _SlotCgroups:
+    """The slot's cgroup v2 group with whichever of the memory and cpu controllers it can get."""
+    available = (v2 / "cgroup.controllers").read_text().split()
+    wanted = [c for c in ("memory", "cpu") if c in available]
+    if not wanted:
+        return _SlotCgroups(None, None)
+    group = v2 / CGROUP_GROUP
+
+    def delegate(parent: Path) -> None:
+        for controller in wanted:  # one at a time: one refused must not cost the other
+            with contextlib.suppress(OSError):
+                _write(parent / "cgroup.subtree_control", f"+{controller}")
+
+    delegate(v2)
+    group.mkdir(exist_ok=True)
+    delegate(group)
+    path = group / f"slot-{slot}"
+    path.mkdir(exist_ok=True)
+    enabled = (path / "cgroup.controllers").read_text().split()
+    memory = cpu = None
+    if "memory" in enabled:
+        _write(path / "memory.max", str(limit))
+        with contextlib.suppress(OSError):
+            _write(path / "memory.swap.max", "0")
+        with contextlib.suppress(OSError):
+            _write(path / "memory.oom.group", "1")  # an OOM kills the whole run
+        memory = _Cgroup(path, 2)
+    if "cpu" in enabled:
+        _write(path / "cpu.weight", str(CPU_WEIGHT_V2))
+        cpu = _Cgroup(path, 2)
+    if memory is None and cpu is None:
+        _Cgroup(path, 2).remove()
+    return _SlotCgroups(memory, cpu)
+
+
+def _v1_slot(mount: Path, controller: str, slot: int) -> Path:
+    # Under the grader's own cgroup, so that a container's limit still counts it.
+    path = mount / _own_v1_cgroup(controller) / CGROUP_GROUP / f"slot-{slot}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _make_cgroups(slot: int, limit: int) -> _SlotCgroups:
+    """The slot's cgroups for one run (memory limited to `limit` bytes, equal CPU weight); a
+    controller the machine does not offer, or root cannot write, is left out."""
+    v2, v1_memory, v1_cpu = _cgroup_mounts()
+    memory = cpu = None
     if v2 is not None:
         try:
-            if "memory" in (v2 / "cgroup.controllers").read_text().split():
-                group = v2 / CGROUP_GROUP
-                _write(v2 / "cgroup.subtree_control", "+memory")
-                group.mkdir(exist_ok=True)
-                _write(group / "cgroup.subtree_control", "+memory")
-                path = group / f"slot-{slot}"
-                path.mkdir(exist_ok=True)
-                _write(path / "memory.max", str(limit))
-                with contextlib.suppress(OSError):
-                    _write(path / "memory.swap.max", "0")
-                with contextlib.suppress(OSError):
-                    _write(path / "memory.oom.group", "1")  # an OOM kills the whole run
-                return _Cgroup(path, 2)
+            groups = _v2_slot(v2, slot, limit)
+            memory, cpu = groups.memory, groups.cpu
         except OSError as e:
-            log.debug("cgroup v2 memory controller unusable: %s", e)
-    if v1 is not None:
+            log.debug("cgroup v2 unusable: %s", e)
+    if memory is None and v1_memory is not None:
         try:
-            # Under the grader's own memory cgroup, so that a container's limit still counts it.
-            path = v1 / _own_v1_memory_cgroup() / CGROUP_GROUP / f"slot-{slot}"
-            path.mkdir(parents=True, exist_ok=True)
+            path = _v1_slot(v1_memory, "memory", slot)
             _write(path / "memory.limit_in_bytes", str(limit))
             if (path / "memory.memsw.limit_in_bytes").exists():
                 with contextlib.suppress(OSError):
                     _write(path / "memory.memsw.limit_in_bytes", str(limit))
-            return _Cgroup(path, 1)
+            memory = _Cgroup(path, 1)
         except OSError as e:
             log.debug("cgroup v1 memory controller unusable: %s", e)
-    return None
+    if cpu is None and v1_cpu is not None:
+        try:
+            path = _v1_slot(v1_cpu, "cpu", slot)
+            _write(path / "cpu.shares", str(CPU_SHARES_V1))
+            cpu = _Cgroup(path, 1)
+        except OSError as e:
+            log.debug("cgroup v1 cpu controller unusable: %s", e)
+    return _SlotCgroups(memory, cpu)
+
+
+def _probe_cgroups() -> _SlotCgroups:
+    probe = _make_cgroups(MAX_SLOTS, Limits().memory_budget())
+    probe.remove()
+    return probe
 
 
 def memory_cgroup_available() -> bool:
     """True if sandboxed runs get a memory cgroup on this machine (checked by making one)."""
-    probe = _make_cgroup(MAX_SLOTS, Limits().memory_budget())
-    if probe is None:
-        return False
-    probe.remove()
-    return True
+    return _probe_cgroups().memory is not None
+
+
+def cpu_cgroup_available() -> bool:
+    """True if sandboxed runs get a cpu cgroup of equal weight on this machine."""
+    return _probe_cgroups().cpu is not None
 
 
 @functools.cache
-def _warn_no_cgroup() -> None:
-    log.warning(
-        "no writable memory cgroup: a run's processes are limited one by one (RLIMIT_AS), not "
-        "together; see docs/security.md"
-    )
+def _warn_no_cgroup(controller: str) -> None:
+    what = {
+        "memory": "a run's processes are limited one by one (RLIMIT_AS), not together",
+        "cpu": "slots share the CPU by session (one autogroup per run), not by cgroup weight",
+    }[controller]
+    log.warning("no writable %s cgroup: %s; see docs/security.md", controller, what)
 
 
 # ----------------------------------------------------------------------------- processes
@@ -960,15 +1041,15 @@ def _rlimits(limits: Limits, nproc: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _preexec(rlimits, cgroup_fd: int | None = None):
+def _preexec(rlimits, cgroup_fds: Sequence[int] = ()):
     # Runs in the child between fork and exec. It only calls setrlimit with precomputed values
-    # and writes to an already open descriptor (no imports, no locks), which keeps preexec_fn's
+    # and writes to already open descriptors (no imports, no locks), which keeps preexec_fn's
     # usual hazard in threaded parents away.
     def apply():
-        if cgroup_fd is not None:
-            # "0" moves the writing process: bwrap and everything it starts are in the cgroup
+        for fd in cgroup_fds:
+            # "0" moves the writing process: bwrap and everything it starts are in the cgroups
             # before any of them exists.
-            os.write(cgroup_fd, b"0")
+            os.write(fd, b"0")
         for res, soft, hard in rlimits:
             resource.setrlimit(res, (soft, hard))
 
@@ -981,9 +1062,15 @@ def _preexec(rlimits, cgroup_fd: int | None = None):
 # bwrap before setpriv runs, refuses syscalls a notebook never needs that widen the kernel attack
 # surface. Most important: nested user namespaces (`unshare -U` would otherwise give candidate
 # code a root with CAP_SYS_ADMIN inside a new namespace, able to mount filesystems), io_uring,
-# bpf, userfaultfd, perf events, keyrings, ptrace and the mount APIs.
+# bpf, userfaultfd, perf events, keyrings, ptrace and the mount APIs. And setsid() is made a
+# no-op that reports success: a new session is a new scheduling autogroup, the way a notebook
+# would take more than its slot's share of the CPU where no cpu cgroup is available (see the
+# cgroups section). Refusing it would break honest code (`subprocess.Popen(...,
+# start_new_session=True)` raises); the process simply stays in the run's session, which has no
+# controlling terminal anyway.
 # Syscall numbers from asm/unistd_64.h (x86_64) and asm-generic/unistd.h (aarch64). All are
-# refused with EPERM except `clone` (refused only with namespace flags) and `clone3` (ENOSYS).
+# refused with EPERM except `clone` (refused only with namespace flags), `clone3` (ENOSYS) and
+# `setsid` (the no-op).
 _SYSCALL_TABLE = """
 name                 x86_64 aarch64
 clone                    56     220
@@ -992,6 +1079,7 @@ ptrace                  101     117
 process_vm_readv        310     270
 process_vm_writev       311     271
 unshare                 272      97
+setsid                  112     157
 setns                   308     268
 mount                   165      40
 umount2                 166      39
@@ -1053,16 +1141,18 @@ def _seccomp_program() -> bytes | None:
     allow, kill = 0x7FFF0000, 0x80000000
     errno = 0x00050000
     eperm, enosys = errno | 1, errno | 38
-    denied = [number for name, number in nr.items() if name not in ("clone", "clone3")]
+    special = ("clone", "clone3", "setsid")
+    denied = [number for name, number in nr.items() if name not in special]
     # Layout: arch check, syscall checks, allow, clone flag check, then the return blocks.
     prog: list[tuple[int, int, int, int]] = []
-    n_checks = len(denied) + 2 + (1 if machine == "x86_64" else 0)
+    n_checks = len(denied) + len(special) + (1 if machine == "x86_64" else 0)
     # Index of the tail blocks, relative to the start of the program.
     i_allow = 3 + n_checks
     i_clone = i_allow + 1  # ld args[0]; jset; ret allow
     i_eperm = i_clone + 3
     i_enosys = i_eperm + 1
     i_kill = i_enosys + 1
+    i_no_op = i_kill + 1
 
     def jump(kind, k, target_true, target_false=None):
         here = len(prog)
@@ -1083,6 +1173,7 @@ def _seccomp_program() -> bytes | None:
     # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to
     # clone, whose flags are checked.
     jump(jeq, nr["clone3"], i_enosys, len(prog) + 1)
+    jump(jeq, nr["setsid"], i_no_op, len(prog) + 1)
     assert len(prog) == i_allow
     prog.append((ret, 0, 0, allow))
     prog.append((ld_abs, 0, 0, 16))  # low 32 bits of args[0] (little-endian): clone flags
@@ -1092,6 +1183,7 @@ def _seccomp_program() -> bytes | None:
     prog.append((ret, 0, 0, eperm))
     prog.append((ret, 0, 0, enosys))
     prog.append((ret, 0, 0, kill))
+    prog.append((ret, 0, 0, errno | 0))  # "errno 0": returns 0, as a success, doing nothing
     return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
@@ -1791,14 +1883,16 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
             if os.geteuid() != 0:
                 # RLIMIT_NPROC counts every process of the user, not just this run's.
                 nproc += _tasks_of_uid(os.getuid())
-        cgroup = _make_cgroup(uid - SLOT_UID_BASE, limits.memory_budget()) if sandbox else None
-        if sandbox and cgroup is None:
-            _warn_no_cgroup()
-        if cgroup is not None:
-            cgroup_fd = os.open(cgroup.procs, os.O_WRONLY | os.O_CLOEXEC)
-            fds_to_close.append(cgroup_fd)
-        else:
-            cgroup_fd = None
+        cgroups = _make_cgroups(uid - SLOT_UID_BASE, limits.memory_budget()) if sandbox else None
+        cgroup = cgroups.memory if cgroups is not None else None
+        if cgroups is not None:
+            for controller in ("memory", "cpu"):
+                if getattr(cgroups, controller) is None:
+                    _warn_no_cgroup(controller)
+        cgroup_fds = []
+        for group in cgroups.joined if cgroups is not None else ():
+            cgroup_fds.append(os.open(group.procs, os.O_WRONLY | os.O_CLOEXEC))
+            fds_to_close.append(cgroup_fds[-1])
         oom_before = cgroup.oom_kills() if cgroup is not None else _oom_kills()
         try:
             proc = subprocess.Popen(
@@ -1810,7 +1904,7 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
                 cwd=cwd,
                 env=env,
                 start_new_session=True,
-                preexec_fn=_preexec(_rlimits(limits, nproc), cgroup_fd),
+                preexec_fn=_preexec(_rlimits(limits, nproc), cgroup_fds),
             )
         except (OSError, subprocess.SubprocessError) as e:
             return f"the grader could not start the sandbox ({getattr(e, 'strerror', None) or e})"
@@ -1845,8 +1939,8 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
             log.warning("killed %d leftover process(es) of uid %d", run_leftovers, uid)
         oom_after = cgroup.oom_kills() if cgroup is not None else _oom_kills()
         oom = oom_before is not None and oom_after is not None and oom_after > oom_before
-        if cgroup is not None:
-            cgroup.remove()
+        if cgroups is not None:
+            cgroups.remove()
         return _Launched(run, oom)
     finally:
         for fd in fds_to_close:

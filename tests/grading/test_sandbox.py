@@ -7,9 +7,11 @@ uid); `bash scripts/system-deps.sh` installs bubblewrap.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pandas as pd
 import pytest
 
 from datalit.errors import InvalidArgument
+from datalit.grading import sandbox as sandbox_module
 from datalit.grading.sandbox import (
     SLOT_UID_BASE,
     Execution,
@@ -600,3 +603,56 @@ def test_trivial_notebook_is_fast(tmp_path):
         f"\ntrivial notebook: sandboxed {timings[True]:.2f} s, unsandboxed {timings[False]:.2f} s"
     )
     assert timings[True] < 5
+
+
+# ----------------------------------------------------------------------------- CPU fairness
+
+
+def test_a_notebook_cannot_start_sessions_of_its_own(tmp_path):
+    """Each new session is a scheduling autogroup: setsid() is a no-op that reports success, so
+    a run stays one session and honest code that asks for a new session still works."""
+    ex, w = run(
+        tmp_path,
+        "import json, os, subprocess\n"
+        "before = os.getsid(0)\n"
+        "os.setsid()\n"
+        "p = subprocess.run(['sh', '-c', 'cat /proc/self/stat'], capture_output=True,\n"
+        "                   text=True, start_new_session=True)\n"
+        "child_sid = int(p.stdout.rsplit(')', 1)[1].split()[3])\n"
+        "json.dump([before, os.getsid(0), child_sid], open('sid.json', 'w'))",
+    )
+    assert ex.status == "completed", (ex.reason, ex.stream_tail)
+    before, after, child = json.loads((w / "sid.json").read_text())
+    assert before == after == child
+
+
+def test_every_run_is_in_a_cpu_cgroup_of_equal_weight(tmp_path):
+    if not sandbox_module.cpu_cgroup_available():
+        pytest.skip("no writable cpu cgroup on this machine (the session fallback applies)")
+    seen: list[str] = []
+    groups = sandbox_module._make_cgroups(SLOT, 1024**3)
+    procs = groups.cpu.procs
+    weight = groups.cpu.path / ("cpu.weight" if groups.cpu.version == 2 else "cpu.shares")
+    groups.remove()
+
+    def watch():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not seen:
+            with contextlib.suppress(OSError):
+                pids = procs.read_text().split()
+                if len(pids) >= 2:
+                    seen.extend(pids)
+                    seen.append(weight.read_text().strip())
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    ex, _ = run(tmp_path, "import time\ntime.sleep(3)", limits=Limits(cell_timeout_s=10))
+    watcher.join()
+    assert ex.status == "completed", ex
+    assert seen, "no process of the run was ever in the slot's cpu cgroup"
+    expected = (
+        sandbox_module.CPU_WEIGHT_V2 if groups.cpu.version == 2 else sandbox_module.CPU_SHARES_V1
+    )
+    assert seen[-1] == str(expected)
+    assert not procs.exists() or procs.read_text().split() == []  # removed after the run
