@@ -80,7 +80,9 @@ class Validation:
     skipped_reason: str = ""
     """Set when the suite could not run at all (its table output missing or unreadable)."""
     expected_rows: int | None = None
-    """The row count the suite expects (its expect_table_row_count_to_equal), when it has one."""
+    """The row count the suite expects (its expect_table_row_count_to_equal), when it has one.
+    A hidden value (the clean row count): nothing a candidate sees may be measured against it,
+    or resubmitting would find it; the score stage measures against the raw table instead."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ class ExpectedTable:
     """Keys of the raw source table that are not rows of the true table."""
     raw_match: dict[str, float] = field(default_factory=dict)
     """Per compared column: the share of true rows the raw table, left as it was, gets right."""
+    raw_rows: int | None = None
+    """Rows of the raw source table (the candidate has that file and can count them): the
+    measure of a table cut down to a few rows, which no hidden count may be (None: unknown)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class ColumnComparison:
     """Agreement beyond the baseline, in [0, 1]."""
     mismatches: tuple[tuple[str, str, str], ...] = ()
     """(key, true value, delivered value) of the first mismatched rows (reviewer view)."""
+    delivered_match: float = 0.0
+    """Share of the delivered true rows whose value matches (0.0 when none was delivered): what
+    the candidate's word for the column says, so that it depends on their own rows only, never
+    on how many true rows there are (a cut-down table of right values reads "every row
+    matches"; its missing rows are the rows feedback's to report)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,7 @@ def write_expected(
         dropped: list[str] = []
         raw_match: dict[str, float] = {}
         source = raw.get(output.source_table)
+        raw_rows = len(source) if source is not None else None
         if source is not None and has_key(source, part):
             kept = set(row_keys(table, part))
             dropped = sorted(set(row_keys(source, part)) - kept - {""})
@@ -144,7 +153,7 @@ def write_expected(
                 part, text_frame(source), ExpectedTable(as_text, frozenset(dropped))
             )
             raw_match = {c.name: round(c.match, 6) for c in untouched.columns if c.present}
-        meta = {"key": part.key, "dropped": dropped, "raw_match": raw_match}
+        meta = {"key": part.key, "dropped": dropped, "raw_match": raw_match, "raw_rows": raw_rows}
         (folder / f"{part.output}.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -166,10 +175,25 @@ def read_expected(folder: Path, exercise: Exercise) -> dict[str, ExpectedTable]:
             folder / f"{part.output}.csv", dtype=str, keep_default_na=False, compression=None
         )
         meta = json.loads((folder / f"{part.output}.json").read_text(encoding="utf-8"))
+        raw_rows = meta.get("raw_rows")
+        if raw_rows is None:
+            raw_rows = _manifest_raw_rows(folder, exercise.output(part.output).source_table)
         out[part.output] = ExpectedTable(
-            table, frozenset(meta["dropped"]), dict(meta.get("raw_match", {}))
+            table, frozenset(meta["dropped"]), dict(meta.get("raw_match", {})), raw_rows
         )
     return out
+
+
+def _manifest_raw_rows(folder: Path, source_table: str) -> int | None:
+    """The raw table's row count from the answer key's manifest beside `folder`
+    (keys/<c>/<ex>/key/manifest.json, written by every release), for keys written before the
+    expected tables recorded it."""
+    try:
+        manifest = json.loads((folder.parent / "key" / "manifest.json").read_text("utf-8"))
+        rows = manifest["tables"][source_table]["raw_rows"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 
 
 # --- the comparison ---------------------------------------------------------------------------
@@ -252,6 +276,8 @@ def _compare_column(
     equal = _equal(column, true_values, given_values) & found
     n = len(truth)
     match = float(equal.sum()) / n if n else 1.0
+    delivered = int(found.sum())
+    delivered_match = float(equal.sum()) / delivered if delivered else 0.0
     chance = _chance(true_values[found], given_values[found])
     baseline = raw_match if raw_match < 1 - 1e-9 else chance
     # A baseline of 1 (one value everywhere) leaves nothing to correct for.
@@ -265,7 +291,9 @@ def _compare_column(
         )
         for i in bad
     )
-    return ColumnComparison(column.name, True, match, chance, baseline, min(score, 1.0), sample)
+    return ColumnComparison(
+        column.name, True, match, chance, baseline, min(score, 1.0), sample, delivered_match
+    )
 
 
 def _comparable(column: RowColumn, text: np.ndarray) -> np.ndarray:
@@ -311,7 +339,9 @@ def _chance(truth: np.ndarray, given: np.ndarray) -> float:
 
 
 def agreement_word(share: float) -> str:
-    """A candidate-facing word for a share of rows (never the share itself)."""
+    """A candidate-facing word for a share of rows (never the share itself). Give it a share of
+    rows the candidate delivered (`ColumnComparison.delivered_match`): a share of the true rows
+    would change word at a fraction of their hidden count as the table is cut down."""
     if share >= 1 - 1e-12:
         return "every row matches"
     if share >= 0.9:

@@ -6,15 +6,26 @@ candidate gave and, qualitatively, what kind of mistake was made. The numbers a 
 (precision, recall, the compared values) go into `PartScore.details`, which only the reviewer
 view shows.
 
+No candidate-visible text and no step in the points sits at a place set by a hidden value (the
+clean row count, a true count, a hidden suite parameter): with immediate feedback a candidate
+could resubmit to find the place and so the value. A threshold on what the candidate delivers is
+measured against what they were given (the raw table's row count, which they can count
+themselves); a word about their values is a share of their own rows. Points still measure
+agreement with the truth, smoothly: that is the grade.
+
 Part kinds:
 
 - ``suite``: the points of the passed expectations of that part (suite.json meta); on a table
   without rows, checks of each row's values pass vacuously and earn nothing, and so they do on a
-  table with less than half the rows the suite expects (a few hand-picked clean rows prove
-  nothing about cleaning the table).
+  table with less than half the rows of the raw table it is cleaned from (a few hand-picked clean
+  rows prove nothing about cleaning the table). The raw row count comes with the true table
+  (`ExpectedTable.raw_rows`, recorded at release); a suite table that no rows part reads has
+  none, and only the no-rows rule applies to it.
 - ``rows``: the delivered table joined to the candidate's own true table on the part's key
   (`grading/rows.py`): `key_share` of the points for keeping exactly the right rows, the rest
-  shared by the compared columns, each earning its chance-corrected share of matching rows.
+  shared by the compared columns, each earning its chance-corrected share of matching rows. The
+  word shown per column describes the candidate's own rows that are true rows (a cut-down table
+  of right values reads "every row matches"; the missing rows are reported once, above).
 - ``ids``: F1 of the flagged ids against the key, times the part's points. Ids are compared as
   stripped text (100123 and "100123" match; 100123.0 is the integer 100123), each id counted
   once however often it is listed.
@@ -83,7 +94,8 @@ def score(
         extracted: The extract stage's result.
         validation: The validate stage's result (suite parts).
         answers: The true answers (keys/<candidate>/<exercise>/answers.json "answers").
-        expected: The true tables of rows parts, by output name (keys/<c>/<ex>/expected/).
+        expected: The true tables of rows parts, by output name (keys/<c>/<ex>/expected/),
+            with the row count of the raw table each is cleaned from (suite parts use it).
 
     Returns:
         One `PartScore` per part, in the exercise's order.
@@ -114,7 +126,9 @@ def score(
             continue
         if part.kind == "suite":
             rows = len(output.table) if output.table is not None else None
-            parts.append(_suite_part(part, validation, rows))
+            known = (expected or {}).get(part.output)
+            source = exercise.output(part.output).source_table
+            parts.append(_suite_part(part, validation, rows, known, source))
         elif part.kind == "rows":
             if expected is None or part.output not in expected:
                 raise InvalidArgument(
@@ -153,15 +167,24 @@ def _not_usable(part: Part, output: OutputFile | None) -> PartScore:
 # --- suite ------------------------------------------------------------------------------------
 
 
-def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> PartScore:
+def _suite_part(
+    part: Part,
+    validation: Validation,
+    rows: int | None = None,
+    known: ExpectedTable | None = None,
+    source: str = "",
+) -> PartScore:
     if validation.skipped_reason:
         return _part(part, 0.0, UNREADABLE, validation.skipped_reason)
     mine = [r for r in validation.results if r.part == part.id]
     passed = [r for r in mine if r.success]
     # A check of a column's values passes on a table without rows (no value breaks it), but it
     # proved nothing: it earns no points, or a header line alone would earn most of a part. The
-    # same holds for a table cut down to a few rows that happen to be clean.
-    sparse = bool(rows and validation.expected_rows and rows * 2 < validation.expected_rows)
+    # same holds for a table cut down to a few rows that happen to be clean. "A few" is measured
+    # against the raw table the candidate was given, never against the hidden clean row count:
+    # a step there would let immediate feedback binary-search that count.
+    raw_rows = known.raw_rows if known is not None else None
+    sparse = bool(rows and raw_rows and rows * 2 < raw_rows)
     vacuous = [r for r in passed if (rows == 0 or sparse) and r.type.startswith(ROW_CHECKS)]
     earning = [r for r in passed if r not in vacuous]
     points = min(round(sum(r.points for r in earning), 2), part.points)
@@ -174,9 +197,11 @@ def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> 
             "found nothing at all, and earn no points."
         )
     elif vacuous:
+        raw = f"the raw {source} table" if source else "the raw table"
         lines.append(
-            "The table has less than half the rows it should: checks of the values of so few "
-            "rows prove little about the cleaning, and earn no points."
+            f"The table has less than half the rows of {raw} it is cleaned from "
+            f"({raw_rows:,} rows): checks of the values of so few rows prove little about the "
+            "cleaning, and earn no points."
         )
     for r in public_failed:
         lines.append(f"- {r.feedback}" + (f" ({r.error})" if r.error else ""))
@@ -187,6 +212,8 @@ def _suite_part(part: Part, validation: Validation, rows: int | None = None) -> 
         "\n".join(lines),
         passed=[r.id for r in passed],
         vacuous=[r.id for r in vacuous],
+        rows=rows,
+        raw_rows=raw_rows,
         failed=[
             {"id": r.id, "type": r.type, "public": r.public, "points": r.points, "error": r.error}
             for r in mine
@@ -210,7 +237,14 @@ def _rows_part(part: Part, output: OutputFile, expected: ExpectedTable, where: s
     points += sum(column_points * c.score for c in result.columns)
     lines = [_rows_feedback(result)]
     for c in result.columns:
-        said = agreement_word(c.match) if c.present else "the column is missing"
+        if not c.present:
+            said = "the column is missing"
+        elif not result.present:
+            said = "no row of the table is one to compare"
+        else:
+            # Of the candidate's own rows: a share of the true rows would change word at a
+            # fraction of their hidden count as the table is cut down.
+            said = agreement_word(c.delivered_match)
         lines.append(f"- {c.name}: {said}.")
     return _part(
         part,
@@ -231,6 +265,7 @@ def _rows_part(part: Part, output: OutputFile, expected: ExpectedTable, where: s
                 "column": c.name,
                 "present": c.present,
                 "match": round(c.match, 4),
+                "delivered_match": round(c.delivered_match, 4),
                 "chance": round(c.chance, 4),
                 "baseline": round(c.baseline, 4),
                 "score": round(c.score, 4),
