@@ -127,8 +127,9 @@ def score(
         if part.kind == "suite":
             rows = len(output.table) if output.table is not None else None
             known = (expected or {}).get(part.output)
+            raw_rows = known.raw_rows if known is not None else None
             source = exercise.output(part.output).source_table
-            parts.append(_suite_part(part, validation, rows, known, source))
+            parts.append(_suite_part(part, validation, rows, raw_rows, source))
         elif part.kind == "rows":
             if expected is None or part.output not in expected:
                 raise InvalidArgument(
@@ -171,7 +172,7 @@ def _suite_part(
     part: Part,
     validation: Validation,
     rows: int | None = None,
-    known: ExpectedTable | None = None,
+    raw_rows: int | None = None,
     source: str = "",
 ) -> PartScore:
     if validation.skipped_reason:
@@ -183,7 +184,6 @@ def _suite_part(
     # same holds for a table cut down to a few rows that happen to be clean. "A few" is measured
     # against the raw table the candidate was given, never against the hidden clean row count:
     # a step there would let immediate feedback binary-search that count.
-    raw_rows = known.raw_rows if known is not None else None
     sparse = bool(rows and raw_rows and rows * 2 < raw_rows)
     vacuous = [r for r in passed if (rows == 0 or sparse) and r.type.startswith(ROW_CHECKS)]
     earning = [r for r in passed if r not in vacuous]
@@ -240,7 +240,7 @@ def _rows_part(part: Part, output: OutputFile, expected: ExpectedTable, where: s
         if not c.present:
             said = "the column is missing"
         elif not result.present:
-            said = "no row of the table is one to compare"
+            said = "no row to compare it on"
         else:
             # Of the candidate's own rows: a share of the true rows would change word at a
             # fraction of their hidden count as the table is cut down.
