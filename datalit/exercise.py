@@ -47,7 +47,12 @@ class Output:
     columns: tuple[str, ...] = ()
     """For tables: the columns the output must have (checked by the release's self-check)."""
     max_bytes: int = 50 * 1024**2
+    """Largest file read back (`max_mb` in exercise.toml): 50 MB for a table, 1 MB for JSON."""
     max_rows: int = 2_000_000
+    max_items: int = 100_000
+    """For JSON: most values (objects, lists, numbers, strings) the file may hold (`max_items`).
+    Parsing JSON costs the trusted grader ~60 bytes of memory per value whatever their size, so
+    millions of `{}` under an ignored key would otherwise cost gigabytes."""
     source_table: str = ""
     """For tables: the raw table this output is the cleaned version of. `check-exercise` runs the
     suite on it to prove that each planted anomaly makes some expectation fail."""
@@ -188,6 +193,18 @@ def _suite_points(folder: Path, part_id: str) -> float:
     )
 
 
+DEFAULT_MAX_MB = {"table": 50, "json": 1}
+"""Output size limits: a table of a few hundred thousand rows fits in 50 MB; the JSON answers
+the exercises ask for are a few KB (a list of ids, a handful of numbers)."""
+
+
+def _limit(data: dict, key: str, default: float, where: str, scale: int = 1) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidArgument(f"{where}: {key} must be a positive number, got {value!r}")
+    return int(value * scale)
+
+
 def _need(data: dict, key: str, kind: type | tuple, where: str) -> Any:
     if key not in data:
         raise InvalidArgument(f"{where}: missing {key!r}")
@@ -239,8 +256,9 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
                 path=opath,
                 kind=kind,
                 columns=tuple(o.get("columns", ())),
-                max_bytes=int(o.get("max_mb", 50) * 1024**2),
-                max_rows=int(o.get("max_rows", 2_000_000)),
+                max_bytes=_limit(o, "max_mb", DEFAULT_MAX_MB[kind], w, scale=1024**2),
+                max_rows=_limit(o, "max_rows", 2_000_000, w),
+                max_items=_limit(o, "max_items", 100_000, w),
                 source_table=str(o.get("source_table", "")),
             )
         )

@@ -16,8 +16,10 @@ otherwise:
   CSV goes through Arrow's CSV reader with every column typed as text, because it is the reader
   that refuses ragged rows and says which row is wrong: pandas' C engine silently pads a short
   row with "" (or NaN), silently drops a trailing extra field when every row has one, and renames
-  duplicate headers `x`, `x.1`. JSON goes through `json.loads` with NaN/Infinity and duplicate
-  keys refused and a nesting cap. Parquet is read with pyarrow from the bytes already read, with
+  duplicate headers `x`, `x.1`. JSON is small by declaration (1 MB by default) and its values
+  and nesting are counted on the bytes before anything is built (`json.loads` costs ~60 bytes
+  of memory per value, so a file of `{}` would cost 30 times its size); then `json.loads` with
+  NaN/Infinity and duplicate keys refused. Parquet is read with pyarrow from the bytes already read, with
   string columns kept dictionary-encoded until their decoded size is checked (a small file can
   decode to gigabytes), and every column is then rendered as text, for the reason below. The
   file's pandas metadata is never interpreted (no `to_pandas` on the file's schema), pyarrow
@@ -43,6 +45,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Iterator
@@ -50,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -143,7 +147,7 @@ def extract_output(output: Output, workdir: Path) -> OutputFile:
             return OutputFile(
                 name=output.name,
                 status=OK,
-                data=_parse_json(opened.data, output.path),
+                data=_parse_json(opened.data, output.path, output.max_items),
                 sha256=opened.sha256,
             )
         if PurePosixPath(output.path).suffix.lower() == ".parquet":
@@ -549,10 +553,47 @@ def _to_text_frame(table: pa.Table) -> pd.DataFrame:
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def _parse_json(data: bytes, path: str) -> Any:
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_JSON_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
+
+
+def _check_json_shape(data: bytes, path: str, max_items: int) -> None:
+    """Count the values and the nesting of `data` before anything is built from it: `json.loads`
+    costs ~60 bytes per value however small the value is, so the count, not the file size,
+    bounds the grader's memory. Strings are blanked first (UTF-8 never has `"` or `\\` inside a
+    multi-byte character), then the commas and opening brackets outside them are counted: an
+    upper bound on the values (at most twice their number, for a list of empty objects)."""
+    skeleton = _JSON_STRING.sub(b'""', data)
+    if _nesting(skeleton) > MAX_JSON_DEPTH:
+        raise Unusable(_too_deep(path))
+    items = skeleton.count(b",") + skeleton.count(b"[") + skeleton.count(b"{") + 1
+    if items > max_items:
+        raise Unusable(
+            f"{path} holds about {items:,} values (objects, lists, numbers and strings), more "
+            f"than the {max_items:,} limit; write only the answers that were asked for"
+        )
+
+
+def _nesting(skeleton: bytes, chunk: int = 1024**2) -> int:
+    """The deepest bracket nesting of a JSON text without strings, a chunk at a time (so the
+    work arrays stay a few MB whatever the file's size)."""
+    level = deepest = 0
+    for start in range(0, len(skeleton), chunk):
+        part = np.frombuffer(
+            skeleton, dtype=np.uint8, count=min(chunk, len(skeleton) - start), offset=start
+        )
+        steps = np.isin(part, _JSON_OPEN).astype(np.int32) - np.isin(part, _JSON_CLOSE)
+        running = np.cumsum(steps) + level
+        deepest, level = max(deepest, int(running.max())), int(running[-1])
+    return deepest
+
+
+def _parse_json(data: bytes, path: str, max_items: int = 100_000) -> Any:
     text = _decode_utf8(data, path)
     if not text.strip():
         raise Unusable(f"{path} is an empty file; write a JSON object")
+    _check_json_shape(data, path, max_items)
 
     def refuse_constant(name: str) -> Any:
         raise Unusable(

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pandas as pd
@@ -322,6 +323,60 @@ def test_json_at_the_depth_limit_is_accepted(workdir):
     assert read(workdir, JSON, text).status == "ok"
 
 
+def test_json_padded_with_millions_of_values_is_refused_before_it_is_built(workdir):
+    """Millions of `{}` under an ignored key cost the trusted worker gigabytes once parsed:
+    the values are counted first, and the file is refused without being built."""
+    padded = b'{"duplicate_order_ids": [1], "pad": [' + b"{}," * 3_000_000 + b"{}]}"
+    tracemalloc.start()
+    try:
+        result = read(workdir, JSON, padded)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.status == "unreadable"
+    assert "more than the 100,000 limit" in result.reason
+    # Copies of the text (bytes read, decoded, strings blanked) and the bracket steps: a few
+    # times the file's size. Building the 3 million objects would take over 200 MB (24 times).
+    assert peak < 8 * len(padded)
+
+
+def test_json_at_the_item_limit_is_parsed_within_a_bounded_memory(workdir):
+    """The worst JSON an exercise accepts by default (1 MB, and a count just under 100,000 of
+    the costliest value, empty objects: each counts its bracket and its comma) costs the worker
+    a few MB, not gigabytes."""
+    exercise = load_exercise("orders-cleanup")
+    answers = exercise.output("answers")
+    assert (answers.max_bytes, answers.max_items) == (1024**2, 100_000)
+    worst = b"[" + b"{}," * 49_990 + b"{}]"
+    assert len(worst) < answers.max_bytes
+    tracemalloc.start()
+    try:
+        result = read(workdir, answers, worst)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.status == "ok"
+    assert peak < 32 * 1024**2
+
+
+def test_brackets_and_commas_inside_strings_are_not_values(workdir):
+    text = json.dumps({"note": "[{,}]" * 50_000, "deep": "[" * 1000}).encode()
+    result = read(workdir, dataclasses.replace(JSON, max_items=10), text)
+    assert result.status == "ok", result.reason
+
+
+def test_an_exercise_can_raise_its_json_limits(tmp_path):
+    exercise = load_exercise("orders-cleanup")
+    flags = exercise.output("flags")
+    assert flags.max_bytes == 1024**2
+    raised = dataclasses.replace(flags, max_items=10_000_000, max_bytes=50 * 1024**2)
+    work = tmp_path / "w"
+    (work / "outputs").mkdir(parents=True)
+    padded = b'{"pad": [' + b"0," * 200_000 + b"0]}"
+    assert read(work, flags, padded).status == "unreadable"
+    assert read(work, raised, padded).status == "ok"
+
+
 # --- Parquet ----------------------------------------------------------------------------------
 
 
@@ -391,3 +446,19 @@ def test_parquet_row_limit_is_checked_from_the_footer(workdir):
     result = extract_output(dataclasses.replace(PARQUET, max_rows=9), workdir)
     assert result.status == "unreadable"
     assert "10 rows, more than the 9 limit" in result.reason
+
+
+@pytest.mark.parametrize("line", ["max_items = 0", 'max_mb = "big"', "max_rows = -5"])
+def test_a_bad_output_limit_in_exercise_toml_is_a_clear_error(tmp_path, line):
+    import shutil
+
+    from datalit.exercise import repo_root
+
+    home = tmp_path / "exercises" / "orders-cleanup"
+    shutil.copytree(repo_root() / "exercises" / "orders-cleanup", home)
+    toml = home / "exercise.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('path = "outputs/flags.json"\n', f'path = "outputs/flags.json"\n{line}\n')
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidArgument, match=f"{line.split()[0]} must be a positive number"):
+        load_exercise("orders-cleanup", tmp_path)

@@ -621,6 +621,11 @@ WRONG_FILES = {
     },
     "h16-oversize": {"clean_orders": ("unreadable", "larger than the 50.0 MB limit")},
     "h16-long-field": {"clean_orders": ("unreadable", "has a row longer than 1.0 MB")},
+    "h25-json-padding": {
+        "duplicate_orders": ("unreadable", "more than the 100,000 limit"),
+        "orphan_orders": ("unreadable", "more than the 100,000 limit"),
+        "revenue_by_country": ("unreadable", "larger than the 1.0 MB limit"),
+    },
 }
 
 
