@@ -128,9 +128,10 @@ def hidden_tokens(v: Variant, expected: dict[str, ExpectedTable]) -> dict[str, s
     public = _public_parameters(v.exercise)
     values: dict[str, float | int] = {}
     for name, value in v.truth["suite_parameters"].items():
+        # Text parameters (customer_ids) are ids of the candidate's own raw tables.
         if name not in public:
             for n in _numbers(value):
-                values[f"suite parameter {name}"] = n
+                values.setdefault(f"suite parameter {name}: {n!r}", n)
     for name, value in v.truth["answers"].items():
         # Not the number of entries of a dict answer: those are the keys the question asks for.
         for n in _numbers(value, dict_sizes=False):
