@@ -16,7 +16,7 @@ Usage: python -I -B runner.py NOTEBOOK OUTPUT MARKER_FD MAX_STREAM_BYTES
 - OUTPUT: where the executed notebook goes; rewritten after every cell (atomically), so a kill
   during cell k keeps the outputs of cells before k.
 - MARKER_FD: inherited pipe; the runner writes `ready N`, `cell-start K`, `cell-end K ok`,
-  `cell-end K error NAME` and `done` lines to it.
+  `cell-end K error "NAME"` (a JSON string) and `done` lines to it.
 - MAX_STREAM_BYTES: budget for the text kept in the notebook's outputs (the rest is dropped with
   a note). Everything printed is also copied to the real stdout, which the monitor caps itself.
 """
@@ -290,8 +290,8 @@ def main(argv: list[str]) -> int:
         cell["execution_count"] = k
         write_notebook(nb, out_path)
         if error is not None:
-            name = type(error).__name__
-            name = name if name.isidentifier() else "Exception"
+            # As a JSON string, so that any class name (non-ASCII ones too) stays one ASCII line.
+            name = json.dumps(str(type(error).__name__)[:100], ensure_ascii=True)
             mark(f"cell-end {k} error {name}")
             break
         mark(f"cell-end {k} ok")

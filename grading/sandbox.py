@@ -180,7 +180,9 @@ class Execution:
     status: str
     """One of "completed", "cell_error" (a cell raised; the run stopped there, like nbclient),
     "cell_timeout", "total_timeout", "memory" (killed by the kernel's OOM killer), "killed"
-    (the process died by a signal or exited mid-run), "invalid_notebook", "sandbox_error"."""
+    (the process died by a signal or exited mid-run), "tampered" (the notebook wrote to the
+    runner's progress channel, so its account of the run is not trusted), "invalid_notebook",
+    "sandbox_error"."""
     reason: str
     """One sentence a candidate can read, e.g. "cell 4 ran longer than 60 s and was stopped"."""
     cells_total: int
@@ -1341,13 +1343,33 @@ def _runner_args(python: str, runner: str, work: str, marker_fd: int, limits: Li
 
 
 _MARKER = re.compile(
-    rb"(ready|cell-start|cell-end|exit|done)(?: (\d{1,6}))?(?: (ok|error)(?: (\w{1,100}))?)?"
+    rb"(ready|cell-start|cell-end|exit|done)(?: (\d{1,6}))?"
+    rb'(?: (ok|error)(?: ("(?:[^"\\]|\\.){0,700}"|\w{1,100}))?)?'
 )
 
 
+def _exception_name(raw: bytes | None) -> str:
+    """The class name in a `cell-end K error` marker: a JSON string (any name, non-ASCII too),
+    cleaned of control characters and capped, or "Exception" if unreadable."""
+    if not raw:
+        return "Exception"
+    if raw.startswith(b'"'):
+        try:
+            name = json.loads(raw)
+        except ValueError:
+            return "Exception"
+    else:
+        name = raw.decode("ascii")
+    name = _clean(name if isinstance(name, str) else "")[:100].strip()
+    return name or "Exception"
+
+
 class _Progress:
-    """State from the runner's markers. Tamperable (candidate code can write to the pipe), so
-    it only drives per-cell timeouts and reporting; cell numbers are bounded by the real count."""
+    """State from the runner's markers. Tamperable: candidate code runs in the runner's own
+    process and can write to the pipe, so the markers only drive per-cell timeouts and
+    reporting, cell numbers are bounded by the real count, and a line the runner would never
+    have written there and then (not a marker, out of sequence, anything after `done`) is
+    counted as forged: the run's account of itself is then not trusted (status "tampered")."""
 
     def __init__(self, cells_total: int):
         self.cells_total = cells_total
@@ -1359,6 +1381,8 @@ class _Progress:
         self.error: tuple[int, str] | None = None
         self.done_at: float | None = None
         self.exited_after: int | None = None  # `exit()` in a cell: the runner stopped after it
+        self.forged = 0
+        self.first_forged: str | None = None
         self._buf = b""
 
     def feed(self, data: bytes, now: float) -> None:
@@ -1366,35 +1390,63 @@ class _Progress:
         *lines, self._buf = self._buf.split(b"\n")
         if len(self._buf) > 4096:  # no legitimate marker is that long
             self._buf = b""
+            self._forged(None)
         for line in lines:
             m = _MARKER.fullmatch(line.strip())
-            if m:
-                self._handle(m, now)
+            if m is None:
+                self._forged(None)
+            elif not self._handle(m, now):
+                self._forged(m.group(0))
 
-    def _handle(self, m: re.Match, now: float) -> None:
+    def _forged(self, marker: bytes | None) -> None:
+        self.forged += 1
+        if self.first_forged is None:
+            self.first_forged = (
+                f"'{marker[:80].decode('ascii', 'replace')}'"
+                if marker
+                else "a line that is no marker"
+            )
+
+    def _handle(self, m: re.Match, now: float) -> bool:
+        """Apply one marker; False if the runner's own sequence could not have produced it."""
         kind, number = m.group(1), m.group(2)
         k = int(number) if number else None
-        if kind == b"ready":
+        if self.done_at is not None:
+            return False  # nothing follows `done`
+        if kind == b"ready":  # once, first, with the real number of cells
+            first = not self.ready and k == self.cells_total
             self.ready = True
-        elif kind == b"done":
+            return first
+        if not self.ready:
+            return False
+        if kind == b"done":  # after the last cell, or after the cell that raised
+            if self.running is not None:
+                return False
             self.done_at = now
-        elif k is None or not 1 <= k <= self.cells_total:
-            return
+            return True
+        if k is None or not 1 <= k <= self.cells_total:
+            return False
         # The runner's sequence is strict (cell k starts after cell k-1 ended ok, and ends
-        # before cell k+1 starts); markers out of sequence are forgeries and are ignored, so a
-        # notebook can at most misreport the cell it is running.
-        elif kind == b"exit":
-            if k == self.completed and self.running is None:
+        # before cell k+1 starts); markers out of sequence are forgeries and change nothing, so
+        # a notebook can at most misreport the cell it is running.
+        if kind == b"exit":
+            if k == self.completed and self.running is None and self.exited_after is None:
                 self.exited_after = k
-        elif kind == b"cell-start":
+                return True
+            return False
+        if kind == b"cell-start":
             if self.running is None and self.error is None and k == self.completed + 1:
                 self.running, self.started_at, self.last_started = k, now, k
-        elif kind == b"cell-end" and self.running == k:
+                return True
+            return False
+        if kind == b"cell-end" and self.running == k and m.group(3):
             self.running, self.started_at = None, None
             if m.group(3) == b"ok":
                 self.completed = k
-            elif m.group(3) == b"error":
-                self.error = (k, (m.group(4) or b"Exception").decode("ascii"))
+            else:
+                self.error = (k, _exception_name(m.group(4)))
+            return True
+        return False
 
 
 class _Tail:
@@ -1547,6 +1599,14 @@ def _outcome(run: _Run, limits: Limits, cells_total: int, sandboxed: bool, oom: 
             f"the notebook ran longer than {_fmt_s(limits.total_timeout_s)} in total and was "
             f"stopped{where}",
             cell,
+        )
+    if p.forged:
+        return (
+            "tampered",
+            f"the notebook wrote to the grader's progress channel itself ({p.forged} line(s); "
+            f"the first: {p.first_forged}), so the grader cannot tell which cells ran or how the "
+            "run ended; its output files were graded as they were written",
+            None,
         )
     if p.error is not None:
         k, name = p.error

@@ -656,3 +656,23 @@ def test_every_run_is_in_a_cpu_cgroup_of_equal_weight(tmp_path):
     )
     assert seen[-1] == str(expected)
     assert not procs.exists() or procs.read_text().split() == []  # removed after the run
+
+
+# ----------------------------------------------------------------------------- the run's account
+
+
+def test_markers_forged_by_the_last_cell_do_not_make_a_failed_run_look_complete(tmp_path):
+    ex, _ = run(
+        tmp_path,
+        "x = 1",
+        MARKER_FD + "os.write(fd, b'cell-end 2 ok\\ndone\\n')\nraise ValueError('it failed')",
+    )
+    assert ex.status == "tampered", ex
+    assert "all 2 code cells ran" not in ex.reason
+    assert "progress channel" in ex.reason and "'done'" not in ex.reason.split("first:")[0]
+
+
+def test_an_exception_with_a_non_ascii_name_is_reported_as_raised(tmp_path):
+    ex, _ = run(tmp_path, "class Ошибка(Exception):\n    pass\n\nraise Ошибка('нет')")
+    assert ex.status == "cell_error", ex
+    assert ex.reason == "cell 1 raised Ошибка and the run stopped there"

@@ -292,6 +292,22 @@ def test_runner_tampering_cannot_forge_the_executed_notebook(batch):
     assert "cell 1" not in batch.ledger(candidate)["reason"]
 
 
+def test_forged_markers_never_make_a_failed_run_look_complete(batch):
+    """The last cell wrote "cell-end N ok" and "done" to the marker pipe, then raised: the run
+    is reported as tampered with (the runner's own markers came after the forged ones), never as
+    "all cells ran"; its outputs, written before, are graded as written."""
+    ledger = batch.ledger("h26-forged-success")
+    assert "cells ran" not in ledger["reason"], ledger["reason"]
+    assert "progress channel" in ledger["reason"], ledger["reason"]
+    assert batch.execution("h26-forged-success")["status"] == "tampered"
+    assert batch.points("h26-forged-success") == batch.points("reference")
+
+
+def test_an_exception_with_a_non_ascii_name_is_reported_as_raised(batch):
+    assert batch.execution("h26-unicode-exception")["status"] == "cell_error"
+    assert "raised ДанныеНеверны" in batch.ledger("h26-unicode-exception")["reason"]
+
+
 # --- reaching outside the work dir ------------------------------------------------------------
 
 

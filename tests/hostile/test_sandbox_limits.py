@@ -232,11 +232,43 @@ def test_markers_out_of_sequence_are_ignored():
     assert forged.running == 2
     assert forged.completed == 1
     assert forged.exited_after is None
+    assert forged.forged == 4
+    assert forged.first_forged == "'cell-end 1 error Fake'"
     honest = _progress(
-        "ready 3", "cell-start 1", "cell-end 1 ok", "cell-start 2", "cell-end 2 error ValueError"
+        "ready 3",
+        "cell-start 1",
+        "cell-end 1 ok",
+        "cell-start 2",
+        'cell-end 2 error "ValueError"',
+        "done",
     )
     assert honest.error == (2, "ValueError")
     assert honest.running is None
+    assert honest.forged == 0
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["ready 3", "cell-start 1", "cell-end 1 ok", "done", "cell-start 2"],  # after done
+        ["ready 3", "ready 3"],
+        ["cell-start 1", "ready 3"],  # before ready
+        ["ready 4"],  # not the real number of cells
+        ["ready 3", "hello"],  # not a marker
+        ["ready 3", "cell-start 1", "done"],  # done while a cell runs
+        ["ready 3", "cell-start 1", "cell-end 1"],  # an end without its outcome
+    ],
+)
+def test_a_line_the_runner_would_not_write_is_forged(lines):
+    assert _progress(*lines).forged == 1
+
+
+def test_any_exception_name_comes_through_a_marker_cleaned():
+    name = json.dumps("Ошибка\u202e\x1b[31m" + "x" * 300)
+    progress = _progress("ready 3", "cell-start 1", f"cell-end 1 error {name}")
+    assert progress.forged == 0
+    k, reported = progress.error
+    assert k == 1 and reported.startswith("Ошибкаx") and len(reported) == 100
 
 
 def _write(tmp_path: Path, data: bytes) -> Path:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pandas as pd
+
 from datalit.exercise import load_exercise
 from datalit.grading.extract import extract
+from datalit.grading.rows import ExpectedTable
 from datalit.grading.score import score
 from datalit.grading.validate import validate
 
@@ -66,9 +69,12 @@ def test_a_few_hand_picked_clean_rows_earn_only_the_table_checks(tmp_path):
     (tmp_path / "outputs" / "orders_clean.csv").write_text(COLUMNS + "\n" + row)
     extracted = extract(EXERCISE, tmp_path)
     validation = validate(EXERCISE, extracted, parameters={**PARAMETERS, "clean_order_rows": 1800})
+    # "So few rows" is measured against the raw orders table the candidate was given (its row
+    # count comes with the true table), never against the hidden clean row count.
+    raw = {"orders_clean": ExpectedTable(pd.DataFrame(), raw_rows=2000)}
     part = next(
         p
-        for p in score(EXERCISE, extracted, validation, answers=ANSWERS).parts
+        for p in score(EXERCISE, extracted, validation, answers=ANSWERS, expected=raw).parts
         if p.id == "clean_orders"
     )
     assert validation.expected_rows == 1800
@@ -81,5 +87,5 @@ def test_a_few_hand_picked_clean_rows_earn_only_the_table_checks(tmp_path):
         r.points for r in validation.results if r.success and r.type.startswith("expect_table_")
     )
     assert part.points == table_checks
-    assert "less than half the rows it should" in part.feedback
+    assert "less than half the rows of the raw orders table" in part.feedback
     assert "1800" not in part.feedback
