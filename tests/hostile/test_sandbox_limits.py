@@ -268,7 +268,9 @@ def test_any_exception_name_comes_through_a_marker_cleaned():
     progress = _progress("ready 3", "cell-start 1", f"cell-end 1 error {name}")
     assert progress.forged == 0
     k, reported = progress.error
-    assert k == 1 and reported.startswith("Ошибкаx") and len(reported) == 100
+    assert k == 1
+    assert reported.startswith("Ошибкаx")
+    assert len(reported) == 100
 
 
 def _write(tmp_path: Path, data: bytes) -> Path:
