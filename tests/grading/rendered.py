@@ -141,3 +141,46 @@ def render_problems(markdown: str) -> dict[str, list[str]]:
     except Exception as exc:
         return {"nbconvert": [f"raised {type(exc).__name__}: {exc}"]}
     return {name: p for name, page in pages.items() if (p := problems(page))}
+
+
+def formgrader_page(notebook: dict) -> str:
+    """The page formgrader serves for a submission: nbconvert's HTMLExporter with nbgrader's
+    `formgrade` template (as `SubmissionHandler` renders COURSE/autograded/...)."""
+    import nbformat
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {
+        "assignment_id": "a",
+        "notebook_id": "n",
+        "submission_id": "s",
+        "index": 0,
+        "total": 1,
+        "base_url": "/formgrader-base",
+        "student": "candidate",
+        "last_name": "",
+        "first_name": "",
+        "notebook_path": "/n.ipynb",
+    }
+    node = nbformat.from_dict(notebook)
+    page, _ = HTMLExporter(config=config).from_notebook_node(node, resources=resources)
+    return page
+
+
+def formgrader_problems(notebook: dict) -> list[str]:
+    """`problems` of what formgrader shows of each cell (the rendered markdown, the code and its
+    outputs; not the page's own chrome: its scripts, styles and scoring buttons)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(formgrader_page(notebook), "html.parser")
+    found = []
+    regions = soup.select("div.text_cell_render, div.input_area, div.output_area")
+    for region in regions:
+        found += problems(str(region), allow_data_png="output_area" in region.get("class", []))
+    if not regions:
+        found.append("formgrader showed no cell")
+    return found
