@@ -103,9 +103,9 @@ def size_text(n: int) -> str:
     """A byte count as people read it: 512 bytes, 16 KB, 1.5 MB."""
     if n < KiB:
         return f"{n} bytes"
-    if n < MiB:
-        return f"{n / KiB:.3g} KB"
-    return f"{n / MiB:.3g} MB"
+    value, unit = (n / KiB, "KB") if n < MiB else (n / MiB, "MB")
+    digits = f"{value:.3g}"
+    return f"{value:.0f} {unit}" if "e" in digits else f"{digits} {unit}"
 
 
 def notice(kept: int) -> str:
@@ -159,10 +159,11 @@ def cut(text: str, max_bytes: int, measure: Callable[[str], int], *, suffix: str
     so the result is as escapable as the text itself."""
     if measure(text) <= max_bytes:
         return text
+    tail = measure(suffix + notice(KiB - 1))  # the longest notice: "1023 bytes"
     lo, hi = 0, min(len(text), max_bytes)
     while lo < hi:  # the longest prefix whose tail fits: `measure` is at least 1 per character
         mid = (lo + hi + 1) // 2
-        if measure(text[:mid]) + measure(suffix + notice(max_bytes)) <= max_bytes:
+        if measure(text[:mid]) + tail <= max_bytes:
             lo = mid
         else:
             hi = mid - 1

@@ -268,14 +268,23 @@ def _ledger_entry(exercise: Exercise, result: GradeResult) -> dict[str, Any]:
         "submission_sha256": result.submission_sha256,
         "grader_version": result.grader_version,
         "exercise_fingerprint": exercise_fingerprint(exercise),
-        "status": result.status,
-        "reason": result.reason,
+        "status": _bounded_text(result.status),
+        "reason": _bounded_text(result.reason),
         "unsafe_no_sandbox": bool(result.unsafe_no_sandbox),
         "auto_points": round(sum(p["points"] or 0.0 for p in parts), SCORE_DIGITS),
         "max_auto_points": float(exercise.max_auto_points),
         "max_points": float(exercise.max_points),
         "parts": parts,
     }
+
+
+def _bounded_text(text: str) -> str:
+    """A result's text as the ledger keeps it: at most `Bounds.ledger_text_bytes` JSON-encoded
+    (the reason may quote what the candidate's code raised). The gradebook itself holds no text
+    from the candidate: scores, ids from the roster and empty comments."""
+    from datalit.grading.bounded import bounds, clean, cut, json_size
+
+    return cut(clean(str(text)), bounds().ledger_text_bytes, json_size)
 
 
 def _without_time(entry: dict) -> dict:

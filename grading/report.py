@@ -24,6 +24,15 @@ that forbids scripts and remote loads, so they render offline and nothing in the
 Plots are inline SVG drawn by `bar_chart` and `histogram` below: a few dozen lines, no
 dependency, byte-for-byte reproducible output.
 
+Every file is bounded (`bounded.Bounds`): the strings of a view share `report_text_bytes`
+(`cohort_text_bytes`), each measured as its page shows it, by water-filling (a value over its
+share is cut and says so; small values are never cut for a huge neighbour), and each rendered
+file must fit `report_bytes` (`cohort_bytes`); a view over it is written as a short view of the
+same shape that says it was cut (totals and the cohort summary kept), so every file stays valid
+JSON, HTML or CSV. Nothing in a page is a link or an image made from candidate text: values are
+escaped text, and the only links are the pages' own (the CSV next to a page, a candidate's page
+in the cohort table, by a file name that cannot hold a `/`).
+
 Files are written atomically and only when their content changed (the pages hold no
 timestamps, so re-reporting an unchanged result rewrites nothing).
 """
@@ -34,6 +43,7 @@ import csv
 import functools
 import io
 import json
+import logging
 import math
 import re
 import statistics
@@ -46,8 +56,18 @@ from markupsafe import Markup, escape
 
 from datalit.errors import InvalidArgument
 from datalit.exercise import Exercise
+from datalit.grading.bounded import (
+    bounds,
+    file_notice,
+    fit_strings,
+    page_size,
+    size_text,
+    within,
+)
 from datalit.grading.record import check_candidate, write_atomic
 from datalit.grading.results import NEEDS_MANUAL, GradeResult, PartScore
+
+log = logging.getLogger(__name__)
 
 REPORT_FORMAT = 1
 TEMPLATES = Path(__file__).with_name("templates")
@@ -130,16 +150,31 @@ def report(
         reviewer_json=reviewer_dir / f"{candidate}.json",
         reviewer_csv=reviewer_dir / f"{candidate}.csv",
     )
-    mine = facts.candidate_view()
-    _write(paths.candidate_json, _json(mine))
-    _write(paths.candidate_html, _render("candidate.html.j2", mine, plot=facts.plot()))
-    full = facts.reviewer_view()
-    _write(paths.reviewer_json, _json(full))
-    _write(
-        paths.reviewer_html,
-        _render("reviewer.html.j2", full, plot=facts.plot(), csv_name=paths.reviewer_csv.name),
+    limits = bounds()
+    plot = facts.plot()
+    _write_view(
+        facts.candidate_view(),
+        paths.candidate_json,
+        paths.candidate_html,
+        lambda view: _render("candidate.html.j2", view, plot=plot),
+        text_bytes=limits.report_text_bytes,
+        file_bytes=limits.report_bytes,
+        what="the candidate's report",
     )
-    _write(paths.reviewer_csv, _csv(_CHECK_COLUMNS, facts.check_rows()))
+    _write_view(
+        facts.reviewer_view(),
+        paths.reviewer_json,
+        paths.reviewer_html,
+        lambda view: _render("reviewer.html.j2", view, plot=plot, csv_name=paths.reviewer_csv.name),
+        text_bytes=limits.report_text_bytes,
+        file_bytes=limits.report_bytes,
+        what="the reviewer's report",
+    )
+    rows = fit_strings(facts.check_rows(), limits.report_text_bytes, page_size)
+    _write(
+        paths.reviewer_csv,
+        _bounded_csv(_CHECK_COLUMNS, rows, limits.report_bytes, what="the table of checks"),
+    )
     return paths
 
 
@@ -169,6 +204,7 @@ def cohort_report(
         The path of cohort.html.
     """
     _check_exercise(exercise, results)
+    limits = bounds()
     folder = Path(course) / "reports" / exercise.slug
     anomalies = _planted(exercise)
     rows: dict[str, dict] = {}
@@ -180,7 +216,15 @@ def cohort_report(
     for result in results:
         rows[result.candidate] = _Facts(exercise, result, anomalies).summary()
     view = _cohort_view(exercise, [rows[c] for c in sorted(rows)], anomalies)
-    _write(folder / "cohort.json", _json(view))
+    _write_view(
+        view,
+        folder / "cohort.json",
+        folder / "cohort.html",
+        lambda v: _render("cohort.html.j2", v, plots=_cohort_plots(v)),
+        text_bytes=limits.cohort_text_bytes,
+        file_bytes=limits.cohort_bytes,
+        what="the cohort report",
+    )
     columns = ["candidate", "status", "auto_points", "max_auto_points"]
     columns += [f"part:{p['id']}" for p in view["parts"]]
     columns += ["needs_manual", "unsafe_no_sandbox"]
@@ -196,10 +240,12 @@ def cohort_report(
         }
         for r in view["candidates"]
     ]
-    _write(folder / "cohort.csv", _csv(columns, table))
-    html = folder / "cohort.html"
-    _write(html, _render("cohort.html.j2", view, plots=_cohort_plots(view)))
-    return html
+    table = fit_strings(table, limits.cohort_text_bytes, page_size)
+    _write(
+        folder / "cohort.csv",
+        _bounded_csv(columns, table, limits.cohort_bytes, what="the cohort table"),
+    )
+    return folder / "cohort.html"
 
 
 def _check_exercise(exercise: Exercise, results: Iterable[GradeResult]) -> None:
@@ -812,6 +858,58 @@ def _environment():
 
 def _render(template: str, view: dict, **extra: Any) -> str:
     return _environment().get_template(template).render(view=view, **extra)
+
+
+def _write_view(
+    view: dict,
+    json_path: Path,
+    html_path: Path,
+    render,
+    *,
+    text_bytes: int,
+    file_bytes: int,
+    what: str,
+) -> dict:
+    """Write a view as JSON and as its page, both bounded (see the module docstring); returns
+    the view written."""
+    view = fit_strings(view, text_bytes, page_size)
+    as_json, page = _json(view), render(view)
+    if max(len(as_json.encode()), len(page.encode())) > file_bytes:
+        log.warning("%s is over its bound of %s: written cut", what, size_text(file_bytes))
+        view = _cut_view(view, file_notice(what, file_bytes))
+        as_json, page = _json(view), render(view)
+    _write(json_path, as_json)
+    _write(html_path, page)
+    return view
+
+
+def _cut_view(view: dict, message: str) -> dict:
+    """A view of the same shape without its long lists (parts, checks, anomalies, the cohort's
+    candidates) and without the output tail, saying it was cut. Totals, statuses and the
+    reviewer's summary (which cohort reports read back) are kept."""
+    short = {**view, "cut": message}
+    for key in ("parts", "anomalies", "candidates"):
+        if key in short:
+            short[key] = []
+    if isinstance(short.get("execution"), dict) and "stream_tail" in short["execution"]:
+        short["execution"] = {
+            **short["execution"],
+            "stream_tail": "",
+            "stream_tail_truncated": True,
+        }
+    if "validation_skipped_reason" in short:
+        short["validation_skipped_reason"] = ""
+    return short
+
+
+def _bounded_csv(columns: list[str], rows: list[dict], limit: int, *, what: str) -> str:
+    """The CSV of `rows`, or, over `limit` bytes, its header and one row saying it was cut."""
+    return within(
+        _csv(columns, rows),
+        limit,
+        lambda: _csv(columns, [{columns[0]: file_notice(what, limit)}]),
+        what=what,
+    )
 
 
 def _write(path: Path, text: str) -> None:

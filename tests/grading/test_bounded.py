@@ -37,6 +37,7 @@ def test_size_text_and_notice_read_as_people_write():
     assert size_text(512) == "512 bytes"
     assert size_text(16 * 1024) == "16 KB"
     assert size_text(3 * 1024**2 // 2) == "1.5 MB"
+    assert size_text(1023 * 1024 + 1000) == "1024 KB"
     assert notice(2 * 1024**2) == "[datalit: this text was cut at 2 MB]"
 
 
