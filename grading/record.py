@@ -282,9 +282,13 @@ def _bounded_text(text: str) -> str:
     """A result's text as the ledger keeps it: at most `Bounds.ledger_text_bytes` JSON-encoded
     (the reason may quote what the candidate's code raised). The gradebook itself holds no text
     from the candidate: scores, ids from the roster and empty comments."""
-    from datalit.grading.bounded import bounds, clean, cut, json_size
+    from datalit.grading.bounded import bounds, clean, cut
 
-    return cut(clean(str(text)), bounds().ledger_text_bytes, json_size)
+    return cut(clean(str(text)), bounds().ledger_text_bytes, _ledger_json_size)
+
+
+def _ledger_json_size(text: str) -> int:
+    return len(json.dumps(text)) - 2  # as _ledger_text writes it: ASCII, \uXXXX escapes
 
 
 def _without_time(entry: dict) -> dict:
