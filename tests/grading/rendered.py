@@ -4,6 +4,7 @@ or links elsewhere. Shared by the neutraliser's tests and the hostile end-to-end
 from __future__ import annotations
 
 import functools
+import json
 from html.parser import HTMLParser
 
 LOADING_TAGS = {
@@ -166,7 +167,7 @@ def formgrader_page(notebook: dict) -> str:
         "first_name": "",
         "notebook_path": "/n.ipynb",
     }
-    node = nbformat.from_dict(notebook)
+    node = nbformat.reads(json.dumps(notebook), as_version=4)  # as formgrader reads the file
     page, _ = HTMLExporter(config=config).from_notebook_node(node, resources=resources)
     return page
 
