@@ -233,7 +233,6 @@ def test_markers_out_of_sequence_are_ignored():
     assert forged.completed == 1
     assert forged.exited_after is None
     assert forged.forged == 4
-    assert forged.first_forged == "'cell-end 1 error Fake'"
     honest = _progress(
         "ready 3",
         "cell-start 1",
