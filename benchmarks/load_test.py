@@ -4,7 +4,10 @@
 The mix (per 200): the reference solution 100, the naive attempt 30, the untouched release 20,
 invalid JSON 10, and the reference with one hostile cell inserted half-way (the cells before it
 still count): an infinite loop 8, `bytearray(10**11)` 8, a 1.8 GB allocation that is really
-touched 6, a fork bomb 6, `os._exit(0)` 6, an endless print loop 6. The exercise is a copy
+touched 6, a fork bomb 6, `os._exit(0)` 6, an endless print loop 6, a CPU hog (40 busy loops,
+each in a session of its own, for 10 s) 6; and the reference with its JSON outputs padded
+(flags.json with a third of a million `{}` just under its 1 MB limit, answers.json with 45 MB)
+written at the end 6. The exercise is a copy
 (DATALIT_HOME) with short time limits (5 s per cell, 30 s in total), so the hostile submissions
 cost seconds, not minutes.
 
@@ -12,8 +15,9 @@ Measured: throughput (submissions per minute of the grade command's wall time, s
 included) and the peak memory of the grader's process tree, sampled from /proc every 0.2 s:
 the trusted processes (the main process and its workers; summed RSS and the largest single
 RSS) and, separately, everything including the sandboxed processes. Checked: every submission
-has exactly one ledger and one gradebook submission, every reference submission got full marks,
-no hostile submission scored more than the reference, no process or work dir is left.
+has exactly one ledger and one gradebook submission, every reference submission got full marks
+(whoever was graded beside it), no hostile submission scored more than the reference, no process
+or work dir is left.
 
 Run: `.venv/bin/python benchmarks/load_test.py [--submissions 200] [--write-docs]` (root and
 bubblewrap needed, like `datalit grade`). `--write-docs` replaces the figures between the
@@ -52,9 +56,29 @@ HOSTILE_CELLS = {
     "fork_bomb": "import os\nwhile True:\n    os.fork()",
     "os_exit": "import os\nos._exit(0)",
     "print_flood": "while True:\n    print(1)",
+    "cpu_hog": (
+        "import os, time\n"
+        "until = time.monotonic() + 10\n"
+        "for _ in range(40):\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        while time.monotonic() < until:\n"
+        "            pass\n"
+        "        os._exit(0)\n"
+        "time.sleep(4)"
+    ),
+    "json_padding": (
+        "text = json.dumps(dict(flags, pad=[]))\n"
+        "room = 1024**2 - len(text) - 16\n"
+        "(OUTPUTS / 'flags.json').write_text(text[:-2] + '{},' * (room // 3) + '{}]}')\n"
+        "with open(OUTPUTS / 'answers.json', 'w') as f:\n"
+        "    f.write(json.dumps(answers)[:-1] + ', \"pad\": [' + '{},' * (15 * 1024**2) + '{}]}')"
+    ),
 }
+AT_THE_END = ("json_padding",)
+"""Hostile cells that go after the last cell (they rewrite what the notebook wrote)."""
 MIX = {  # per 200
-    "reference": 100,
+    "reference": 88,
     "naive": 30,
     "untouched": 20,
     "invalid_json": 10,
@@ -64,6 +88,8 @@ MIX = {  # per 200
     "fork_bomb": 6,
     "os_exit": 6,
     "print_flood": 6,
+    "cpu_hog": 6,
+    "json_padding": 6,
 }
 
 
@@ -86,10 +112,10 @@ def exercise_copy(base: Path) -> Path:
     return home
 
 
-def with_hostile_cell(reference: dict, source: str) -> dict:
+def with_hostile_cell(reference: dict, source: str, at_the_end: bool = False) -> dict:
     nb = json.loads(json.dumps(reference))
     code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
-    at = code[len(code) // 2]
+    at = len(nb["cells"]) if at_the_end else code[len(code) // 2]
     cell = {"cell_type": "code", "id": "hostile", "metadata": {}, "outputs": []}
     cell.update({"execution_count": None, "source": source})
     nb["cells"].insert(at, cell)
@@ -143,7 +169,7 @@ def build(base: Path, home: Path, env: dict, n: int) -> tuple[Path, dict[str, st
         elif kind == "invalid_json":
             target.write_text('{"cells": [ {"cell_type": "code", "source": "x = 1"', "utf-8")
         else:
-            nb = with_hostile_cell(reference, HOSTILE_CELLS[kind])
+            nb = with_hostile_cell(reference, HOSTILE_CELLS[kind], kind in AT_THE_END)
             target.write_text(json.dumps(nb), encoding="utf-8")
     run([str(BIN / "datalit"), "collect", EXERCISE, str(incoming), "--course", str(course)], env)
     return course, kinds
@@ -273,7 +299,23 @@ def check(course: Path, kinds: dict[str, str], work: Path) -> dict:
     if left:
         problems.append(f"work dirs left: {left[:3]}")
     survivors = [pid for pid, (_, uid, _) in _proc_table().items() if uid in SLOT_UIDS]
-    return {"by_kind": summary, "problems": problems, "slot_processes_now": len(survivors)}
+    full_refs = sum(e["auto_points"] == full for e in by_kind["reference"])
+    return {
+        "by_kind": summary,
+        "problems": problems,
+        "slot_processes_now": len(survivors),
+        "references_full": f"{full_refs} of {len(by_kind['reference'])}",
+    }
+
+
+def _again_alone(output: str) -> list[str]:
+    """The candidates `datalit grade` says it graded again alone (timed out beside another)."""
+    text = " ".join(output.split())
+    marker = "(the second run is the one recorded):"
+    if marker not in text:
+        return []
+    tail = text.split(marker, 1)[1]
+    return re.findall(r"s\d{3}", tail.split(" candidate reports:")[0])
 
 
 def write_docs(figures: dict) -> None:
@@ -296,6 +338,10 @@ def write_docs(figures: dict) -> None:
             f"| peak RSS, whole tree including the sandboxed notebooks | "
             f"{figures['peak_total_mb']:.0f} MB |",
             f"| results recorded | {figures['recorded']} of {figures['submissions']}, one each |",
+            f"| reference submissions with full marks | {figures['references_full']} |",
+            "| graded again alone after a timeout beside a busy slot | "
+            + (", ".join(f"{k} {v}" for k, v in sorted(figures["again_alone"].items())) or "none")
+            + " |",
             f"| processes / work dirs left afterwards | {figures['left']} |",
             f"| 1-minute load average of the machine | {figures['load_avg']} |",
             END,
@@ -335,6 +381,7 @@ def main() -> None:
         if code != 0:
             sys.exit(f"datalit grade exited with {code}:\n{output[-5000:]}")
         facts = check(course, kinds, work)
+        alone = _again_alone(output)
         figures = {
             "date": dt.date.today().isoformat(),
             "machine": f"{os.cpu_count()} cores, {_mem_gb():.0f} GB RAM, {platform.machine()}, "
@@ -350,6 +397,8 @@ def main() -> None:
             "left": "none" if not facts["problems"] and not facts["slot_processes_now"] else "yes",
             "samples": sampler.samples,
             "load_avg": f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after",
+            "references_full": facts["references_full"],
+            "again_alone": dict(collections.Counter(kinds[c] for c in alone)),
         }
         for kind, info in facts["by_kind"].items():
             print(f"  {kind:<14} {info}")
