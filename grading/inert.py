@@ -201,8 +201,8 @@ class _Out:
         self.open.append(("inline", "`"))
 
     def code_close(self) -> None:
+        self.write("`")  # written before it is taken off `open`: a cut here still closes it
         self.open.pop()
-        self.write("`")
 
 
 def _close_at_cut(out: _Out) -> None:
@@ -318,8 +318,8 @@ def _fence(out: _Out, raw: str, info) -> None:
         for i in range(0, len(line), CHUNK):
             out.write(line[i : i + CHUNK])
         out.end_line()
-    out.open.pop()
     out.write("```")
+    out.open.pop()
 
 
 def _list(out: _Out, tok: dict, depth: int) -> None:
@@ -420,8 +420,8 @@ def _inline(out: _Out, tokens, depth: int, *, flat: bool = False) -> None:
             out.write(mark)
             out.open.append(("inline", mark))
             _inline(out, _children(tok), depth + 1, flat=flat)
-            out.open.pop()
             out.write(mark)
+            out.open.pop()
         elif kind == "codespan":
             _code(out, str(tok.get("raw") or ""))
         elif kind == "linebreak":

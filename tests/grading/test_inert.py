@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datalit.grading.bounded import json_size
-from datalit.grading.inert import RESERVE, inert_markdown
+from datalit.grading.inert import RESERVE, Inert, inert_markdown
 from tests.grading.rendered import render_problems, renderings
 
 EVIL = "http://evil.example/pixel.png"
@@ -188,3 +188,20 @@ def test_a_cut_inside_a_fence_closes_it():
     assert json_size(inert) <= 4000
     assert render_problems(inert) == {}
     assert inert.count("```") == 2
+
+
+@pytest.mark.parametrize("name", ["inline link", "bare URL", "math href", "link in a table"])
+def test_a_cut_at_any_byte_closes_what_it_opened(name):
+    """Every limit from just above the reserve: a cut never leaves a code span, a fence or
+    emphasis open (an unclosed backtick would turn its address back into a bare URL)."""
+    source = (ATTACKS[name] + " `$x` **b `c`**\n") * 20
+    parsed = Inert(source)
+    for max_bytes in range(RESERVE + 1, RESERVE + 900, 3):
+        inert = parsed.write(max_bytes=max_bytes)
+        assert json_size(inert) <= max_bytes
+        assert render_problems(inert) == {}, (max_bytes, inert)
+
+
+def test_a_cut_inside_code_found_by_fuzzing_closes_it():
+    inert = inert_markdown("![![$```mermaid\n¡𐀀" * 20, max_bytes=656)
+    assert render_problems(inert) == {}, inert
