@@ -546,14 +546,17 @@ class Batch:
         return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
-def build_batch(tmp_path_factory, *, slow: bool) -> Batch:
+def build_batch(
+    tmp_path_factory, *, slow: bool, only: tuple[str, ...] = (), extra_env: dict | None = None
+) -> Batch:
     """Release, collect and grade a course of the default batch's candidates, or (`slow`) of
-    the slow fixtures and the baselines."""
+    the slow fixtures and the baselines; `only`: just these fixtures and the baselines, with
+    `extra_env` in the environment of every command."""
     if os.geteuid() != 0:
         pytest.skip("the sandbox runs candidate code as a slot uid, which needs root")
     if shutil.which("bwrap") is None:
         pytest.fail("bwrap is not installed: run `bash scripts/system-deps.sh` (as root)")
-    top = tmp_path_factory.mktemp("hostile-slow" if slow else "hostile")
+    top = tmp_path_factory.mktemp("hostile-slow" if slow else "hostile-few" if only else "hostile")
     home, course, incoming = top / "home", top / "course", top / "incoming"
     markers, work_root, tmpdir = top / "markers", top / "work", top / "tmp"
     for folder in (course, incoming, markers, work_root, tmpdir):
@@ -566,10 +569,13 @@ def build_batch(tmp_path_factory, *, slow: bool) -> Batch:
         "DATALIT_WORK_ROOT": str(work_root),
         "TMPDIR": str(tmpdir),
         "GX_ANALYTICS_ENABLED": "false",
+        **(extra_env or {}),
     }
     found = fixtures(slow=slow)
-    raw = {} if slow else RAW_SUBMISSIONS
-    special = () if slow else (*REFUSED_AT_COLLECT, *PLACED_BY_HAND)
+    if only:
+        found = {name: found[name] for name in only}
+    raw = {} if slow or only else RAW_SUBMISSIONS
+    special = () if slow or only else (*REFUSED_AT_COLLECT, *PLACED_BY_HAND)
     candidates = sorted({*BASELINES, *found, *raw, *special})
     roster = top / "roster.csv"
     roster.write_text("id\n" + "".join(f"{c}\n" for c in candidates), encoding="utf-8")
@@ -606,11 +612,11 @@ def build_batch(tmp_path_factory, *, slow: bool) -> Batch:
             target.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
     for cand, make in raw.items():
         (incoming / f"{cand}.ipynb").write_bytes(make())
-    if not slow:
+    if not slow and not only:
         _add_refused(incoming, course)
     collected = run_cli("collect", SLUG, str(incoming), "--course", str(course), env=env)
     assert collected.returncode == 0, collected.stdout + collected.stderr
-    if not slow:
+    if not slow and not only:
         _place_by_hand(course)
     return _grade(
         top=top,
@@ -623,7 +629,7 @@ def build_batch(tmp_path_factory, *, slow: bool) -> Batch:
         found=found,
         candidates=candidates,
         collected=collected,
-        regrade=() if slow else REGRADED,
+        regrade=() if slow or only else REGRADED,
     )
 
 
@@ -699,9 +705,10 @@ def _grade(
     return batch
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def batch(tmp_path_factory) -> Batch:
-    """The default batch: every fixture but the slow ones, graded once (a few regraded)."""
+    """The default batch: every fixture but the slow ones, graded once (a few regraded); one
+    per test session, shared by the modules that read it."""
     return build_batch(tmp_path_factory, slow=False)
 
 

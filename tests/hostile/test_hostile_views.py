@@ -2,11 +2,12 @@
 every autograded notebook and datalit's report pages show no image or link of a candidate's,
 and every file the grader wrote from candidate content is within its bound and valid.
 
-This module's batch is graded with lowered bounds (`DATALIT_TEST_BOUNDS`, set before the batch
-is built), so the small h28-markdown-inflation fixture reaches them: unbounded, its `&` and `<`
-cells would make its autograded notebook larger than the bound (each `&` is five bytes once
-escaped) and its printed `&` its reviewer page. The default bounds are covered by
-tests/grading/test_autograded.py and test_write_bounds.py.
+The checks of every candidate read the default batch (shared with test_hostile.py), graded with
+the default bounds. The inflation checks read a small batch of their own (`few`), graded with
+lowered bounds (`DATALIT_TEST_BOUNDS`), so the small h28-markdown-inflation fixture reaches them:
+unbounded, its `&` and `<` cells would make its autograded notebook larger than the bound (each
+`&` is five bytes once escaped) and its printed `&` its reviewer page. The default bounds are
+also covered by tests/grading/test_autograded.py and test_write_bounds.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import nbformat
@@ -23,7 +23,7 @@ import pytest
 from datalit.grading.bounded import TEST_BOUNDS_ENV, Bounds, json_size
 from tests.grading.rendered import formgrader_problems
 from tests.grading.test_write_bounds import page_problems
-from tests.hostile.conftest import NOTEBOOK, SLUG, SUBMISSIONS
+from tests.hostile.conftest import NOTEBOOK, SLUG, SUBMISSIONS, Batch, build_batch
 
 BOUNDS = {
     "markdown_chars": 16 * 1024,
@@ -38,17 +38,19 @@ INFLATION = "h28-markdown-inflation"
 EVIL = "http://evil.example/pixel.png"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def lowered_bounds():
-    """The lowered bounds, in the environment the batch's `datalit` commands inherit (autouse
-    module fixtures are set up before the module's `batch`)."""
-    before = os.environ.get(TEST_BOUNDS_ENV)
-    os.environ[TEST_BOUNDS_ENV] = json.dumps(BOUNDS)
-    yield
-    if before is None:
-        os.environ.pop(TEST_BOUNDS_ENV, None)
-    else:
-        os.environ[TEST_BOUNDS_ENV] = before
+DEFAULTS = Bounds()
+
+
+@pytest.fixture(scope="module")
+def few(tmp_path_factory) -> Batch:
+    """The two h28 fixtures and the baselines, graded with the lowered bounds in the
+    environment of every `datalit` command."""
+    return build_batch(
+        tmp_path_factory,
+        slow=False,
+        only=(IMAGES, INFLATION),
+        extra_env={TEST_BOUNDS_ENV: json.dumps(BOUNDS)},
+    )
 
 
 def autograded(batch, candidate: str) -> Path:
@@ -84,6 +86,11 @@ def assert_valid(path: Path) -> None:
 def test_the_batch_finishes(batch):
     assert batch.grade.returncode == 0, batch.grade.stdout[-3000:] + batch.grade.stderr[-3000:]
     assert "Traceback" not in batch.grade.stderr, batch.grade.stderr[-5000:]
+
+
+def test_the_small_batch_finishes(few):
+    assert few.grade.returncode == 0, few.grade.stdout[-3000:] + few.grade.stderr[-3000:]
+    assert sorted(few.candidates) == sorted([IMAGES, INFLATION, "naive", "reference", "untouched"])
 
 
 def test_formgrader_shows_no_image_or_link_of_any_candidate(batch):
@@ -131,18 +138,26 @@ def test_report_pages_show_no_image_or_link_of_any_candidate(batch):
 def test_every_file_written_from_a_candidate_is_within_its_bound_and_valid(batch):
     for candidate in batch.candidates:
         for path in written_from(batch, candidate):
-            bound = LIMITS.autograded_bytes if path.suffix == ".ipynb" else LIMITS.report_bytes
+            bound = DEFAULTS.autograded_bytes if path.suffix == ".ipynb" else DEFAULTS.report_bytes
             assert path.stat().st_size <= bound, (path, path.stat().st_size)
             assert_valid(path)
     for name in ("cohort.html", "cohort.json", "cohort.csv"):
         path = batch.course / "reports" / SLUG / name
-        assert path.stat().st_size <= LIMITS.cohort_bytes
+        assert path.stat().st_size <= DEFAULTS.cohort_bytes
         assert_valid(path)
     for candidate, ledger in batch.ledgers.items():
-        assert json_size(ledger["reason"]) <= LIMITS.ledger_text_bytes, candidate
+        assert json_size(ledger["reason"]) <= DEFAULTS.ledger_text_bytes, candidate
 
 
-def test_escaped_markdown_cannot_inflate_the_autograded_notebook(batch):
+def test_every_file_written_under_lowered_bounds_is_within_them_and_valid(few):
+    for candidate in few.candidates:
+        for path in written_from(few, candidate):
+            bound = LIMITS.autograded_bytes if path.suffix == ".ipynb" else LIMITS.report_bytes
+            assert path.stat().st_size <= bound, (path, path.stat().st_size)
+            assert_valid(path)
+
+
+def test_escaped_markdown_cannot_inflate_the_autograded_notebook(few):
     """Unbounded, h28-markdown-inflation's cells of `&` and `<` are 5 and 4 times larger once
     escaped: more than the notebook's bound. Written, its markdown is within markdown_bytes, each
     cut says so, and the short cells (the intro, the finding) are whole."""
@@ -151,7 +166,7 @@ def test_escaped_markdown_cannot_inflate_the_autograded_notebook(batch):
     escaped = sum(5 * s.count("&") + 4 * s.count("<") for s in sources)
     assert escaped > LIMITS.autograded_bytes  # the fixture does reach the bound
 
-    path = autograded(batch, INFLATION)
+    path = autograded(few, INFLATION)
     assert path.stat().st_size <= LIMITS.autograded_bytes
     nb = json.loads(path.read_text(encoding="utf-8"))
     markdown = [c["source"] for c in nb["cells"] if c["cell_type"] == "markdown"]
@@ -162,10 +177,10 @@ def test_escaped_markdown_cannot_inflate_the_autograded_notebook(batch):
     assert all("datalit: this text was cut at" in s for s in markdown[1:-1])
 
 
-def test_the_printed_output_cannot_inflate_the_reviewer_page(batch):
-    reviewer = batch.course / "reports" / SLUG / f"{INFLATION}.html"
+def test_the_printed_output_cannot_inflate_the_reviewer_page(few):
+    reviewer = few.course / "reports" / SLUG / f"{INFLATION}.html"
     assert reviewer.stat().st_size <= LIMITS.report_bytes  # unbounded: 20 000 `&`, 100 KB
     assert "[datalit: this text was cut at" in reviewer.read_text(encoding="utf-8")
-    view = batch.reviewer(INFLATION)
+    view = few.reviewer(INFLATION)
     assert "cut" not in view  # fitted, not replaced: the report is whole but for that value
     assert view["execution"]["stream_tail"].count("&") < 20_000
