@@ -27,6 +27,30 @@ def main() -> None:
     """datalit: messy datasets with an exact answer key, notebook exercises, a sandboxed grader."""
 
 
+def _released_course(ex, course: Path) -> str:
+    """The mode `ex` was released in, in COURSE; a clear error if COURSE does not exist or the
+    exercise was never released there (a command on it would do nothing)."""
+    from datalit.errors import InvalidArgument
+    from datalit.grading.course import Course, release_mode
+
+    course = Path(course)
+    if not course.exists():
+        raise InvalidArgument(
+            f"the course folder {course} does not exist; it is made by `datalit release "
+            f"{ex.slug} --course {course} --roster ROSTER.csv`"
+        )
+    if not course.is_dir():
+        raise InvalidArgument(f"--course {course} is a file; give the course folder")
+    layout = Course(course)
+    released = layout.released_candidates(ex.slug)
+    if not released:
+        raise InvalidArgument(
+            f"{ex.slug} was never released in {course}; release it first with `datalit release "
+            f"{ex.slug} --course {course} --roster ROSTER.csv`"
+        )
+    return release_mode(layout.keys_dir(released[0], ex.slug) / "answers.json")
+
+
 def _parse_plant_options(recipe: str | None, spec: Path | None):
     from datalit.generators.spec import GenerationSpec, load_spec
 
@@ -190,10 +214,23 @@ def release(exercise, course, roster, secret_file, mode):
 def release_feedback(exercise, course, candidates):
     """Assessment mode: give graded candidates their feedback (COURSE/feedback/) once the
     reviewers are done. Run it again after a regrade to release the new feedback."""
+    from datalit.errors import InvalidArgument
     from datalit.exercise import load_exercise
     from datalit.grading.course import release_feedback as run
 
-    released = run(exercise=load_exercise(exercise), course=course, candidates=list(candidates))
+    ex = load_exercise(exercise)
+    mode = _released_course(ex, course)
+    released = run(exercise=ex, course=course, candidates=list(candidates))
+    if not released:
+        if mode == "practice":
+            raise InvalidArgument(
+                f"{exercise} was released in practice mode in {course}: candidates got their "
+                "feedback when they were graded, so there is nothing to release"
+            )
+        raise InvalidArgument(
+            f"no feedback of {exercise} is waiting in {course}: nobody was graded since the "
+            f"last release-feedback (grade first: `datalit grade {exercise} --course {course}`)"
+        )
     click.echo(f"released feedback of {exercise} to {len(released)} candidate(s)")
 
 
@@ -219,11 +256,22 @@ def build_release(exercise, check):
 @click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
 def collect(exercise, source, course):
     """Take submissions (SOURCE: a folder of <candidate>.zip or <candidate>.ipynb) into COURSE."""
+    from datalit.errors import InvalidArgument
     from datalit.exercise import load_exercise
     from datalit.grading.course import collect as run_collect
 
-    summary = run_collect(exercise=load_exercise(exercise), course=course, source=source)
+    ex = load_exercise(exercise)
+    _released_course(ex, course)
+    summary = run_collect(exercise=ex, course=course, source=source)
     click.echo(summary.describe())
+    if summary.count == 0:
+        found = len(summary.problems)
+        raise InvalidArgument(
+            f"nothing collected: {source} holds no item"
+            if not found
+            else f"nothing collected: none of the {found} item(s) in {source} is a submission "
+            f"of {exercise} (the reasons are above)"
+        )
 
 
 @main.command()
@@ -250,8 +298,9 @@ def grade(exercise, course, candidates, jobs, regrade, unsafe_no_sandbox):
     from datalit.exercise import load_exercise
 
     ex = load_exercise(exercise)
+    mode = _released_course(ex, course)
     summary = grade_with_progress(ex, course, candidates, jobs, regrade, not unsafe_no_sandbox)
-    print_grades(ex, course, summary)
+    print_grades(ex, course, summary, mode)
 
 
 def grade_with_progress(ex, course, candidates, jobs, regrade, sandbox):
@@ -287,7 +336,7 @@ def grade_with_progress(ex, course, candidates, jobs, regrade, sandbox):
         )
 
 
-def print_grades(ex, course: Path, summary) -> None:
+def print_grades(ex, course: Path, summary, mode: str) -> None:
     """The score table, where the reports are, and any warning."""
     from rich.console import Console
     from rich.table import Table
@@ -318,14 +367,17 @@ def print_grades(ex, course: Path, summary) -> None:
     if any(r.unsafe_no_sandbox for r in summary.graded):
         console.print("[bold red]warning:[/] graded WITHOUT the sandbox (--unsafe-no-sandbox)")
     held = Path(course) / "reports" / ex.slug / "held"
-    if held.is_dir() and any(held.iterdir()):
+    if not summary.graded:
+        pass  # nothing was written: no paths to point at
+    elif mode == "assessment":
         console.print(
             f"candidate reports: held in {held}/ until `datalit release-feedback {ex.slug} "
             f"--course {course}` (assessment mode)"
         )
     else:
         console.print(f"candidate reports: {course}/feedback/<candidate>/{ex.slug}/report.html")
-    console.print(f"reviewer reports:  {course}/reports/{ex.slug}/")
+    if summary.graded:
+        console.print(f"reviewer reports:  {course}/reports/{ex.slug}/")
     if summary.failed:
         console.print(f"[bold red]grader errors[/] for: {', '.join(summary.failed)}")
         sys.exit(1)
@@ -349,7 +401,7 @@ def demo(course, jobs, unsafe_no_sandbox):
         return grade_with_progress(ex, c, (), jobs, True, not unsafe_no_sandbox)
 
     ex, course, summary = run_demo(course=course, grade=grade)
-    print_grades(ex, course, summary)
+    print_grades(ex, course, summary, _released_course(ex, course))
 
 
 @main.command("check-exercise")

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from datalit.errors import DatalitError
+from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import Exercise, load_exercise
 from datalit.grading.results import (
     NEEDS_MANUAL,
@@ -603,6 +603,11 @@ def grade_batch(
         if submitted.is_dir()
         else []
     )
+    if not names:
+        raise InvalidArgument(
+            f"no submissions of {exercise.slug} in {submitted}/: collect them first with "
+            f"`datalit collect {exercise.slug} SOURCE --course {course}`"
+        )
     tasks, skipped = _list_jobs(exercise, layout, names, regrade, sandbox, keep_outputs)
     if sandbox and tasks:
         from datalit.grading.sandbox import SandboxUnavailable, bwrap_available
