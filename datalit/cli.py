@@ -211,15 +211,44 @@ def release(exercise, course, roster, secret_file, mode):
 @click.argument("exercise")
 @click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
 @click.option("--candidate", "candidates", multiple=True, help="Only these (repeatable).")
-def release_feedback(exercise, course, candidates):
+@click.option(
+    "--require-manual/--no-require-manual",
+    default=True,
+    show_default=True,
+    help="Refuse while a candidate's manual part (the written finding) is ungraded; with "
+    "--no-require-manual, release anyway and list them.",
+)
+def release_feedback(exercise, course, candidates, require_manual):
     """Assessment mode: give graded candidates their feedback (COURSE/feedback/) once the
-    reviewers are done. Run it again after a regrade to release the new feedback."""
+    reviewers are done. Run it again after a regrade to release the new feedback.
+
+    By default it refuses while any of them has a manual part nobody has graded in formgrader:
+    in assessment mode the released view is the candidate's grade, and released early it would
+    show a total missing the finding's points."""
     from datalit.errors import InvalidArgument
     from datalit.exercise import load_exercise
     from datalit.grading.course import release_feedback as run
+    from datalit.grading.manual import ungraded
+    from datalit.grading.report import held_feedback_dir
 
     ex = load_exercise(exercise)
     mode = _released_course(ex, course)
+    held_root = held_feedback_dir(Path(course), ex.slug, "x").parent
+    waiting = list(candidates) or (
+        sorted(p.name for p in held_root.iterdir() if p.is_dir()) if held_root.is_dir() else []
+    )
+    known = [c for c in waiting if (held_root / c).is_dir()]
+    if len(known) < len(waiting):
+        # release_feedback checks the named candidates before it releases anyone: it refuses
+        # here, naming those without held feedback.
+        run(exercise=ex, course=course, candidates=list(candidates))
+    pending = ungraded(Path(course), ex, known)
+    if pending and require_manual:
+        raise InvalidArgument(
+            f"{len(pending)} candidate(s) have a manual part nobody has graded yet: "
+            f"{', '.join(pending)}. Grade them in formgrader (docs/grading.md), or release "
+            "anyway with --no-require-manual; nothing was released"
+        )
     released = run(exercise=ex, course=course, candidates=list(candidates))
     if not released:
         if mode == "practice":
@@ -232,6 +261,12 @@ def release_feedback(exercise, course, candidates):
             f"last release-feedback (grade first: `datalit grade {exercise} --course {course}`)"
         )
     click.echo(f"released feedback of {exercise} to {len(released)} candidate(s)")
+    if pending:
+        click.echo(
+            f"warning: released without a manual grade (the view says a reviewer grades "
+            f"that part): {', '.join(pending)}",
+            err=True,
+        )
 
 
 @main.command("build-release")

@@ -697,6 +697,7 @@ def _apply(session, course_id, exercise, candidate, entry, student, timestamp) -
         Grade,
         GradeCell,
         Notebook,
+        SolutionCell,
         Student,
         SubmittedAssignment,
         SubmittedNotebook,
@@ -734,6 +735,12 @@ def _apply(session, course_id, exercise, candidate, entry, student, timestamp) -
         else:
             ch.set(cell, max_score=part["max_points"], cell_type=cell_type)
         cells[part["id"]] = cell
+        if part["kind"] == "manual" and not any(
+            c.name == part["cell"] for c in notebook.solution_cells
+        ):
+            # As nbgrader does for a manually graded answer: the cell is a solution cell too,
+            # and its Comment row is where formgrader keeps what the reviewer types.
+            ch.add(session, SolutionCell(name=part["cell"], notebook=notebook))
 
     person = session.get(Student, candidate)
     if person is None:

@@ -141,9 +141,20 @@ def test_assessment_feedback_is_held_until_the_reviewer_releases_it(tmp_path):
     assert not feedback.exists()
 
     waiting = held.read_bytes()
-    r = run("datalit", "release-feedback", "orders-cleanup", "--course", str(course))
+    # Nobody graded ann's finding: released only when asked to, with a warning naming her
+    # (tests/test_cli_manual.py covers the default, which refuses).
+    r = run(
+        "datalit",
+        "release-feedback",
+        "orders-cleanup",
+        "--course",
+        str(course),
+        "--no-require-manual",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "released feedback of orders-cleanup to 1 candidate(s)"
+    assert "released without a manual grade" in r.stderr
+    assert "ann" in r.stderr
     assert (feedback / "report.json").read_bytes() == waiting
     assert not held.parent.exists()
     assert (feedback / "report.html").is_file()
