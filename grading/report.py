@@ -11,7 +11,10 @@ that very JSON-able dict, so the two cannot drift apart):
   sample (GX's observations can echo a parameter, and samples are better read by a reviewer),
   never `PartScore.details` (precision/recall and the compared true values).
 - reviewer: COURSE/reports/<exercise>/<candidate>.html, .json and .csv (the checks with the
-  failing values GX found): everything, hidden checks included.
+  failing values GX found): everything, hidden checks included; checks by title, the values the
+  candidate's data required (their suite parameters, from COURSE/keys/<c>/<ex>/answers.json), the
+  written finding (from COURSE/autograded/<c>/<ex>/), and a link to the rubric, copied to
+  COURSE/reports/<exercise>/reviewer-notes.md and .html.
 - cohort: COURSE/reports/<exercise>/cohort.html, .json and .csv.
 
 Everything that came from a candidate is untrusted text: Jinja2 autoescapes every value, text is
@@ -22,7 +25,9 @@ CSS, inline SVG plots, no script, no external reference) and carry a Content-Sec
 that forbids scripts and remote loads, so they render offline and nothing in them can run.
 
 Plots are inline SVG drawn by `bar_chart` and `histogram` below: a few dozen lines, no
-dependency, byte-for-byte reproducible output.
+dependency, byte-for-byte reproducible output; bar labels wrap, never cut. Anomaly types are
+shown by their human titles (`ANOMALY_TITLES`). An anomaly's status reads the parts the candidate
+attempted and names the ones they did not (a part left out is not evidence of a miss).
 
 Every file is bounded (`bounded.Bounds`): the strings of a view share `report_text_bytes`
 (`cohort_text_bytes`), each measured as its page shows it, by water-filling (a value over its
@@ -47,6 +52,7 @@ import logging
 import math
 import re
 import statistics
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +71,8 @@ from datalit.grading.bounded import (
     within,
 )
 from datalit.grading.record import check_candidate, write_atomic
-from datalit.grading.results import NEEDS_MANUAL, GradeResult, PartScore
+from datalit.grading.results import NEEDS_MANUAL, NOT_ATTEMPTED, GradeResult, PartScore
+from datalit.grading.table_typing import resolve_parameter
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +85,10 @@ MAX_ITEMS = 50
 MAX_STREAM = 64 * 1024
 """Characters of the notebook's output tail kept in the reviewer view."""
 MAX_DEPTH = 6
+MAX_FINDING = 20_000
+"""Characters kept of a written finding in the reviewer view."""
+RUBRIC_MD, RUBRIC_HTML = "reviewer-notes.md", "reviewer-notes.html"
+"""The rubric (solutions/<slug>/reviewer-notes.md) as copied next to the reviewer views."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STATUS_WORDS = {
     "scored": "scored",
@@ -88,6 +99,50 @@ STATUS_WORDS = {
 # Catch status of an anomaly class, from the mean of its evidence (checks pass 1/fail 0; parts
 # their fraction of points).
 CAUGHT, PARTLY, MISSED, NOT_CHECKED = "caught", "partly caught", "missed", "not checked"
+# Human titles of the anomaly types, from what each plants (docs/anomalies.md, generated from
+# generators/anomalies/); a type without one is shown by its name with spaces.
+ANOMALY_TITLES = {
+    "careless_labeler": "One careless labeler",
+    "dated_before_parent": "Dated before the record it belongs to",
+    "disguised_missing": "Missing values disguised as placeholders",
+    "duplicates_across_splits": "The same rows in the train and test splits",
+    "epoch_timestamps": "Dates written as Unix timestamps",
+    "exact_duplicates": "Exact duplicate rows",
+    "fan_out": "A key listed twice, so joins fan out",
+    "fd_violations": "One key mapped to two values",
+    "future_dates": "Dates far in the future (typos in the year)",
+    "impossible_orderings": "Events in an impossible order",
+    "inconsistent_case": "The same text in different letter cases",
+    "label_noise": "Wrong labels",
+    "lost_leading_zeros": "Codes that lost their leading zeros",
+    "missing_mar": "Values missing more often in some rows (missing at random)",
+    "missing_mcar": "Values missing completely at random",
+    "missing_records": "Rows lost from the export",
+    "mixed_date_formats": "Dates written in mixed formats",
+    "mojibake": "Text with encoding damage (mojibake)",
+    "near_duplicates": "Records entered twice with small differences",
+    "numbers_as_text": "Numbers written as formatted text",
+    "orphans": "References to records that do not exist",
+    "outliers": "Outliers",
+    "pattern_violations": "Values that break the column's format",
+    "pii_in_text": "Personal data in free text",
+    "plausible_wrong_value": "Plausible but wrong values",
+    "scale_error": "Numbers in the wrong unit",
+    "sentinel_dates": "Placeholder dates meaning unknown or never",
+    "small_noise": "Numbers slightly off",
+    "stray_whitespace": "Stray whitespace in text",
+    "swapped_columns": "Values swapped between two columns",
+    "timezone_mixup": "Timestamps in the wrong time zone",
+    "typos": "Typos in text",
+}
+
+
+def anomaly_title(anomaly: str) -> str:
+    """The human title of an anomaly type ("missing_mcar" -> "Values missing completely at
+    random"); an unknown type reads as its name with spaces."""
+    return ANOMALY_TITLES.get(anomaly) or str(anomaly).replace("_", " ")
+
+
 # Bidi overrides/isolates: shown as <U+202E> etc. so a value cannot reorder what is displayed.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -136,7 +191,7 @@ def report(
     course = Path(course)
     candidate = check_candidate(result.candidate)
     _check_exercise(exercise, [result])
-    facts = _Facts(exercise, result, kit_anomalies)
+    facts = _Facts(exercise, result, kit_anomalies, course)
     reviewer_dir = course / "reports" / exercise.slug
     feedback_dir = (
         held_feedback_dir(course, exercise.slug, candidate)
@@ -170,12 +225,47 @@ def report(
         file_bytes=limits.report_bytes,
         what="the reviewer's report",
     )
+    write_rubric(course=course, exercise=exercise)
     rows = fit_strings(facts.check_rows(), limits.report_text_bytes, page_size)
     _write(
         paths.reviewer_csv,
         _bounded_csv(_CHECK_COLUMNS, rows, limits.report_bytes, what="the table of checks"),
     )
     return paths
+
+
+def write_rubric(*, course: Path, exercise: Exercise) -> Path | None:
+    """Copy the exercise's rubric (solutions/<slug>/reviewer-notes.md) to
+    COURSE/reports/<exercise>/reviewer-notes.md with a page of it, reviewer-notes.html, that
+    every reviewer view links to. Returns the page, or None when the exercise has no rubric."""
+    text = _rubric(exercise)
+    if text is None:
+        return None
+    folder = Path(course) / "reports" / exercise.slug
+    _write(folder / RUBRIC_MD, text)
+    page = _render(
+        "rubric.html.j2",
+        {"exercise": {"slug": exercise.slug, "title": _text(exercise.title)}},
+        rubric=_markdown_html(text),
+    )
+    _write(folder / RUBRIC_HTML, page)
+    return folder / RUBRIC_HTML
+
+
+def _rubric(exercise: Exercise) -> str | None:
+    try:
+        return (exercise.solution_folder / RUBRIC_MD).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def _markdown_html(text: str) -> Markup:
+    """The rubric's markdown as HTML, raw HTML in it escaped (it is trusted text, but a page of
+    ours runs nothing)."""
+    import mistune
+
+    render = mistune.create_markdown(escape=True, plugins=["table"])
+    return Markup(render(_text(text, limit=len(text))))
 
 
 def held_feedback_dir(course: Path, slug: str, candidate: str) -> Path:
@@ -216,6 +306,7 @@ def cohort_report(
     for result in results:
         rows[result.candidate] = _Facts(exercise, result, anomalies).summary()
     view = _cohort_view(exercise, [rows[c] for c in sorted(rows)], anomalies)
+    write_rubric(course=course, exercise=exercise)
     _write_view(
         view,
         folder / "cohort.json",
@@ -264,14 +355,22 @@ def _check_exercise(exercise: Exercise, results: Iterable[GradeResult]) -> None:
 class _Facts:
     """One result, read once, with the exercise's titles, maxima and anomaly tags."""
 
-    def __init__(self, exercise: Exercise, result: GradeResult, kit_anomalies: Iterable[str]):
+    def __init__(
+        self,
+        exercise: Exercise,
+        result: GradeResult,
+        kit_anomalies: Iterable[str],
+        course: Path | None = None,
+    ):
         self.exercise = exercise
         self.result = result
+        self.course = course
         self.scores: dict[str, PartScore] = {p.id: p for p in result.score.parts}
         validation = result.validation
         self.checks = tuple(validation.results) if validation is not None else ()
         self.skipped_reason = validation.skipped_reason if validation is not None else ""
         self.tags = _suite_anomaly_tags(exercise)
+        self.check_titles = _suite_check_titles(exercise)
         planted = list(dict.fromkeys(kit_anomalies))
         if not planted:  # the recipe's default plants: report what the exercise checks for
             referenced = [a for p in exercise.parts for a in p.anomalies]
@@ -312,24 +411,49 @@ class _Facts:
         ran_parts = {r.part for r in self.checks}
         for anomaly in self.planted:
             evidence = []
+            not_attempted = []
             for r in self.checks:
                 if self.tags.get(r.id) == anomaly:
                     evidence.append(
-                        {"kind": "check", "id": r.id, "part": r.part, "value": float(r.success)}
+                        {
+                            "kind": "check",
+                            "id": r.id,
+                            "title": _text(self.check_titles.get(r.id) or r.type),
+                            "part": r.part,
+                            "value": float(r.success),
+                            "attempted": True,
+                        }
                     )
             for part, ps in self._parts():
                 if anomaly not in part.anomalies or part.kind == "manual":
                     continue
                 if part.kind == "suite" and part.id in ran_parts:
                     continue
+                attempted = ps is not None and ps.status != NOT_ATTEMPTED
+                if not attempted:
+                    not_attempted.append(_text(part.title))
                 fraction = (self._points(part, ps) or 0.0) / part.points if part.points else 0.0
-                evidence.append({"kind": "part", "id": part.id, "value": _number(fraction, 4)})
-            score = _number(statistics.fmean(e["value"] for e in evidence), 4) if evidence else None
+                evidence.append(
+                    {
+                        "kind": "part",
+                        "id": part.id,
+                        "title": _text(part.title),
+                        "value": _number(fraction, 4),
+                        "attempted": attempted,
+                    }
+                )
+            # A part left out says nothing about whether the candidate caught the problem in
+            # the parts they did: the status reads the attempted evidence and names the rest.
+            # With nothing attempted, nothing was caught (missed, and the parts are named).
+            counted = [e for e in evidence if e["attempted"]] or evidence
+            score = _number(statistics.fmean(e["value"] for e in counted), 4) if counted else None
             out.append(
                 {
                     "anomaly": anomaly,
+                    "title": _text(anomaly_title(anomaly)),
                     "status": _catch_status(score),
                     "score": score,
+                    "not_attempted": not_attempted,
                     "evidence": evidence,
                 }
             )
@@ -410,7 +534,13 @@ class _Facts:
             "execution": self._execution(full=False),
             "parts": parts,
             "anomalies": [
-                {"anomaly": a["anomaly"], "status": a["status"]} for a in self.anomalies()
+                {
+                    "anomaly": a["anomaly"],
+                    "title": a["title"],
+                    "status": a["status"],
+                    "not_attempted": a["not_attempted"],
+                }
+                for a in self.anomalies()
             ],
         }
 
@@ -428,8 +558,9 @@ class _Facts:
                     "status": ps.status if ps else "not_attempted",
                     "feedback": _text(ps.feedback if ps else ""),
                     "anomalies": list(part.anomalies),
-                    "details": _plain(ps.details if ps else {}),
+                    "details": self._titled(_plain(ps.details if ps else {})),
                     "checks": [self._check(r) for r in self.checks if r.part == part.id],
+                    "finding": self._finding(part) if part.kind == "manual" else None,
                 }
             )
         return {
@@ -441,15 +572,106 @@ class _Facts:
             "parts": parts,
             "anomalies": self.anomalies(),
             "summary": self.summary(),
+            "rubric": RUBRIC_HTML if _rubric(self.exercise) is not None else None,
         }
+
+    def _titled(self, value: Any) -> Any:
+        """Part details with each check cited by its title rather than its id."""
+        if isinstance(value, list):
+            return [self._titled(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {k: self._titled(v) for k, v in value.items()}
+        if isinstance(out.get("id"), str) and out["id"] in self.check_titles:
+            out = {"check": _text(self.check_titles[out.pop("id")]), **out}
+        return out
+
+    def _finding(self, part) -> dict[str, Any]:
+        """The candidate's written answer to a manual part: the markdown cell with the part's
+        grade_id, read from the autograded notebook (candidate text: shown escaped)."""
+        cell = part.cell or ""
+        notebook = self._autograded_notebook()
+        if notebook is None:
+            return {"cell": cell, "text": None, "note": "the graded notebook was not found"}
+        for c in notebook.get("cells") or []:
+            meta = c.get("metadata") if isinstance(c, dict) else None
+            nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+            if isinstance(nbgrader, dict) and nbgrader.get("grade_id") == cell:
+                source = c.get("source", "")
+                text = "".join(source) if isinstance(source, list) else str(source)
+                return {"cell": cell, "text": _text(text, limit=MAX_FINDING), "note": ""}
+        return {"cell": cell, "text": None, "note": f"no cell {cell!r} in the graded notebook"}
+
+    def _autograded_notebook(self) -> dict | None:
+        """COURSE/autograded/<candidate>/<exercise>/<notebook> (written just before the report),
+        else the executed notebook the result carries."""
+        texts = []
+        if self.course is not None:
+            from datalit.grading.course import Course
+
+            try:
+                path = (
+                    Course(self.course).autograded_dir(self.result.candidate, self.exercise.slug)
+                    / self.exercise.notebook
+                )
+                if path.stat().st_size <= bounds().autograded_bytes:
+                    texts.append(path.read_text(encoding="utf-8", errors="replace"))
+            except (OSError, InvalidArgument):  # an id no course folder can hold has none
+                pass
+        if self.result.executed_notebook:
+            texts.append(self.result.executed_notebook)
+        for text in texts:
+            try:
+                notebook = json.loads(text)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(notebook, dict):
+                return notebook
+        return None
+
+    @functools.cached_property
+    def parameters(self) -> dict[str, Any] | None:
+        """This candidate's suite parameters (COURSE/keys/<c>/<ex>/answers.json), or None."""
+        if self.course is None:
+            return None
+        from datalit.grading.course import Course
+
+        try:
+            path = Course(self.course).keys_dir(self.result.candidate, self.exercise.slug)
+            answers = json.loads((path / "answers.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError, InvalidArgument):
+            return None
+        values = answers.get("suite_parameters") if isinstance(answers, dict) else None
+        return values if isinstance(values, dict) else None
+
+    def _required(self, kwargs: dict) -> list[dict[str, Any]]:
+        """The kwargs filled from this candidate's data ($PARAMETERs), with their values
+        (resolved as validate does); reviewer view only, as these are hidden values."""
+        out = []
+        for name, value in (kwargs or {}).items():
+            if not (isinstance(value, dict) and set(value) == {"$PARAMETER"}):
+                continue
+            parameter = str(value["$PARAMETER"])
+            known = self.parameters is not None and parameter in self.parameters
+            out.append(
+                {
+                    "kwarg": _text(name, 200),
+                    "parameter": _text(parameter, 200),
+                    "value": _plain(resolve_parameter(value, self.parameters)) if known else None,
+                    "found": known,
+                }
+            )
+        return out
 
     def _check(self, r) -> dict[str, Any]:
         return {
             "id": r.id,
+            "title": _text(self.check_titles.get(r.id) or _type_title(r.type, r.kwargs)),
             "type": _text(r.type),
             "visibility": "public" if r.public else "hidden",
             "anomaly": self.tags.get(r.id),
             "kwargs": _plain(r.kwargs),
+            "required": self._required(r.kwargs),
             "feedback": _text(r.feedback),
             "passed": bool(r.success),
             "points": _number(r.points),
@@ -467,6 +689,7 @@ class _Facts:
                 {
                     "part": r.part,
                     "check_id": c["id"],
+                    "title": c["title"],
                     "type": c["type"],
                     "visibility": c["visibility"],
                     "anomaly": c["anomaly"] or "",
@@ -479,6 +702,10 @@ class _Facts:
                     "observed": _cell_text(c["observed"]),
                     "error": c["error"],
                     "feedback": c["feedback"],
+                    "required": " | ".join(
+                        f"{q['kwarg']}={_cell_text(q['value']) if q['found'] else '?'}"
+                        for q in c["required"]
+                    ),
                 }
             )
         return rows
@@ -509,6 +736,7 @@ class _Facts:
 _CHECK_COLUMNS = [
     "part",
     "check_id",
+    "title",
     "type",
     "visibility",
     "anomaly",
@@ -519,6 +747,7 @@ _CHECK_COLUMNS = [
     "observed",
     "error",
     "feedback",
+    "required",
 ]
 
 
@@ -549,26 +778,53 @@ def _planted(exercise: Exercise) -> list[str]:
 
 
 @functools.lru_cache(maxsize=32)
-def _suite_tags_cached(path: str, mtime_ns: int) -> dict[str, str]:
+def _suite_meta_cached(path: str, mtime_ns: int) -> dict[str, dict[str, str]]:
+    """Per expectation id: the anomaly its meta tags and its title (meta.title, else one made
+    from its type and column)."""
     try:
         suite = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    tags = {}
+        return {"tags": {}, "titles": {}}
+    tags, titles = {}, {}
     for e in suite.get("expectations", []) if isinstance(suite, dict) else []:
-        meta = e.get("meta") if isinstance(e, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get("anomaly"), str) and e.get("id"):
+        if not isinstance(e, dict) or not e.get("id"):
+            continue
+        meta = e.get("meta") if isinstance(e.get("meta"), dict) else {}
+        if isinstance(meta.get("anomaly"), str):
             tags[str(e["id"])] = meta["anomaly"]
-    return tags
+        kwargs = e.get("kwargs") if isinstance(e.get("kwargs"), dict) else {}
+        title = meta.get("title")
+        titles[str(e["id"])] = (
+            title if isinstance(title, str) and title else _type_title(e.get("type", ""), kwargs)
+        )
+    return {"tags": tags, "titles": titles}
+
+
+def _suite_meta(exercise: Exercise) -> dict[str, dict[str, str]]:
+    try:
+        mtime = exercise.suite_path.stat().st_mtime_ns
+    except OSError:
+        return {"tags": {}, "titles": {}}
+    return _suite_meta_cached(str(exercise.suite_path), mtime)
 
 
 def _suite_anomaly_tags(exercise: Exercise) -> dict[str, str]:
     """Expectation id -> the anomaly class its suite.json meta says it catches."""
-    try:
-        mtime = exercise.suite_path.stat().st_mtime_ns
-    except OSError:
-        return {}
-    return _suite_tags_cached(str(exercise.suite_path), mtime)
+    return _suite_meta(exercise)["tags"]
+
+
+def _suite_check_titles(exercise: Exercise) -> dict[str, str]:
+    """Expectation id -> the title a reviewer reads it by."""
+    return _suite_meta(exercise)["titles"]
+
+
+def _type_title(type_: str, kwargs: dict | None) -> str:
+    """A check's title from its GX type and column, for suites whose meta has no title:
+    expect_column_values_to_be_unique on order_id -> "order_id: values are unique"."""
+    words = str(type_).removeprefix("expect_").removeprefix("column_").replace("_", " ")
+    words = words.replace(" to be ", " are ").replace(" to ", " ")
+    column = (kwargs or {}).get("column")
+    return f"{column}: {words}" if isinstance(column, str) else words
 
 
 # --- the cohort -----------------------------------------------------------------------------
@@ -618,6 +874,7 @@ def _cohort_view(exercise: Exercise, rows: list[dict], anomalies: list[str]) -> 
         caught.append(
             {
                 "anomaly": anomaly,
+                "title": _text(anomaly_title(anomaly)),
                 "checked": len(checked),
                 "caught": sum(s >= 0.999 for s in checked),
                 "catch_rate": _number(sum(s >= 0.999 for s in checked) / len(checked), 4)
@@ -638,6 +895,7 @@ def _cohort_view(exercise: Exercise, rows: list[dict], anomalies: list[str]) -> 
         "parts": parts,
         "anomalies": caught,
         "candidates": rows,
+        "rubric": RUBRIC_HTML if _rubric(exercise) is not None else None,
     }
 
 
@@ -670,7 +928,7 @@ def _cohort_plots(view: dict) -> dict[str, Markup]:
         ),
         "anomalies": bar_chart(
             [
-                (a["anomaly"], a["catch_rate"], 1.0)
+                (a["title"], a["catch_rate"], 1.0)
                 for a in view["anomalies"]
                 if a["catch_rate"] is not None
             ],
@@ -695,8 +953,10 @@ def _svg_open(width: int, height: int, title: str) -> list[str]:
     ]
 
 
-def _short(label: str, limit: int = 34) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def _lines(label: str, width: int = 30) -> list[str]:
+    """A label wrapped at spaces into lines of at most `width` characters (a longer word is
+    split), so the whole label is shown within the label column."""
+    return textwrap.wrap(label, width, break_on_hyphens=False) or [""]
 
 
 def bar_chart(
@@ -704,25 +964,35 @@ def bar_chart(
 ) -> Markup:
     """Horizontal bars, one per (label, value, maximum): a grey track as long as the maximum,
     filled in green (full), amber (part) or red (nothing). Every text is escaped."""
-    label_w, bar_w, row_h, top = 240, 300, 26, 28
-    width, height = label_w + bar_w + 90, top + row_h * max(len(rows), 1) + 6
+    # 30 characters of 13 px sans-serif fit in the 240 px label column (about 7 px each).
+    label_w, bar_w, line_h, bar_h, top = 240, 300, 16, 16, 28
+    wrapped = [_lines(str(label)) for label, _, _ in rows]
+    heights = [max(26, line_h * len(lines) + 10) for lines in wrapped]
+    width, height = label_w + bar_w + 90, top + (sum(heights) if rows else 26) + 6
     out = _svg_open(width, height, title)
     if not rows:
         out.append(f'<text x="0" y="{top + 16}" fill="{_MUTED}">no data</text>')
-    for i, (label, value, maximum) in enumerate(rows):
-        y = top + i * row_h
+    y = top
+    for (_label, value, maximum), lines, row_h in zip(rows, wrapped, heights, strict=True):
         fraction = min(max(value / maximum, 0.0), 1.0) if maximum > 0 else 0.0
         color = _GOOD if fraction >= 0.999 else _NONE if fraction <= 0.001 else _SOME
         shown = f"{fraction:.0%}" if percent else f"{_fmt(value)} / {_fmt(maximum)}"
+        middle = y + row_h / 2
+        first = middle - line_h * (len(lines) - 1) / 2 + 4.5
+        spans = "".join(
+            f'<tspan x="{label_w - 8}" y="{first + k * line_h:g}">{escape(line)}</tspan>'
+            for k, line in enumerate(lines)
+        )
         out += [
-            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" fill="{_INK}">'
-            f"{escape(_short(str(label)))}</text>",
-            f'<rect x="{label_w}" y="{y + 5}" width="{bar_w}" height="{row_h - 10}" '
+            f'<text class="label" text-anchor="end" fill="{_INK}">{spans}</text>',
+            f'<rect x="{label_w}" y="{middle - bar_h / 2:g}" width="{bar_w}" height="{bar_h}" '
             f'fill="{_TRACK}"/>',
-            f'<rect x="{label_w}" y="{y + 5}" width="{bar_w * fraction:.1f}" '
-            f'height="{row_h - 10}" fill="{color}"/>',
-            f'<text x="{label_w + bar_w + 8}" y="{y + 17}" fill="{_INK}">{escape(shown)}</text>',
+            f'<rect x="{label_w}" y="{middle - bar_h / 2:g}" width="{bar_w * fraction:.1f}" '
+            f'height="{bar_h}" fill="{color}"/>',
+            f'<text x="{label_w + bar_w + 8}" y="{middle + 4.5:g}" fill="{_INK}">'
+            f"{escape(shown)}</text>",
         ]
+        y += row_h
     out.append("</svg>")
     return Markup("\n".join(out))
 
@@ -852,6 +1122,13 @@ def _environment():
     env.filters["words"] = lambda status: STATUS_WORDS.get(status, status.replace("_", " "))
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, sort_keys=True)
     env.filters["compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+    env.filters["anomaly_title"] = anomaly_title
+    # kwargs without their $PARAMETERs: the reviewer view shows those as the values they took
+    env.filters["fixed"] = lambda kwargs: {
+        k: v
+        for k, v in (kwargs or {}).items()
+        if not (isinstance(v, dict) and set(v) == {"$PARAMETER"})
+    }
     env.filters["percent"] = lambda v: "–" if v is None else f"{v:.0%}"
     return env
 
