@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 import logging
@@ -599,6 +600,9 @@ class _Facts:
             if isinstance(nbgrader, dict) and nbgrader.get("grade_id") == cell:
                 source = c.get("source", "")
                 text = "".join(source) if isinstance(source, list) else str(source)
+                # autograded/ holds it made inert with character references (`4&#46;`): shown
+                # as text (escaped again by the template), it reads as the candidate wrote it.
+                text = html.unescape(text)
                 return {"cell": cell, "text": _text(text, limit=MAX_FINDING), "note": ""}
         return {"cell": cell, "text": None, "note": f"no cell {cell!r} in the graded notebook"}
 

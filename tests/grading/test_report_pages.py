@@ -46,6 +46,8 @@ from tests.grading.test_report import (
 REVENUE = next(p for p in EXERCISE.parts if p.id == "revenue_by_country")
 FINDING = next(p for p in EXERCISE.parts if p.kind == "manual")
 FINDING_TEXT = f"Orders were exported twice; {SCRIPT} the status case varies.\n\n- 40 orphans"
+INERT_HEADING = "## 4&#46; Your finding\n\n"
+"""How autograded/ holds a markdown heading (made inert by grading/inert.py)."""
 SVG = ""  # inline SVG in HTML: no namespace
 
 
@@ -78,7 +80,7 @@ def course_with_key_and_notebook(course: Path, candidate: str = "ada") -> None:
             {
                 "cell_type": "markdown",
                 "metadata": {"nbgrader": {"grade_id": FINDING.cell, "grade": True}},
-                "source": FINDING_TEXT.splitlines(keepends=True),
+                "source": (INERT_HEADING + FINDING_TEXT).splitlines(keepends=True),
             },
         ],
         "metadata": {},
@@ -185,6 +187,7 @@ def test_the_reviewer_view_shows_the_finding_check_titles_required_values_and_th
     assert FINDING_TEXT in page
     assert SCRIPT not in raw
     assert html.escape(SCRIPT, quote=False) in raw
+    assert "## 4. Your finding" in page  # read as written, not as character references
     # Checks cited by title, never by UUID.
     for e in SUITE:
         assert e["id"] not in page, e["id"]
