@@ -153,6 +153,9 @@ def record(
         if config_written:
             written.append(course / CONFIG)
         db, db_created = _ensure_gradebook(course, cid)
+        source = _ensure_source(course, exercise)
+        if source is not None:
+            written.append(source)
         timestamp = _submission_timestamp(course, exercise.slug, candidate)
         if _sync_gradebook(db, cid, exercise, candidate, entry, fields, timestamp) or db_created:
             written.append(db)
@@ -161,6 +164,19 @@ def record(
             write_atomic(ledger, _ledger_text(entry))
             written.append(ledger)
     return Recorded(course_id=cid, gradebook=db, ledger=ledger, written=tuple(written))
+
+
+def _ensure_source(course: Path, exercise: Exercise) -> Path | None:
+    """COURSE/source/<exercise>/<notebook>, the release notebook, if missing. formgrader lists
+    the assignments of its Manage Assignments and Manual Grading pages from nbgrader's `source/`
+    folder, not from the gradebook: without it both pages are empty and a reviewer has to type
+    a submission's URL. (Its Generate and Release buttons are not datalit's way to hand out an
+    exercise: `datalit release` is; docs/grading.md says so.) Returns the file if written."""
+    target = course / "source" / exercise.slug / exercise.notebook
+    if target.is_file():
+        return None
+    write_atomic(target, (exercise.folder / exercise.notebook).read_text(encoding="utf-8"))
+    return target
 
 
 def ledger_path(course: Path, exercise: Exercise | str, candidate: str) -> Path:

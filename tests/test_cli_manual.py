@@ -1,14 +1,19 @@
-"""Manual grading closes the loop: what a reviewer gives in formgrader is read back from the
-gradebook, and `release-feedback` will not release a candidate whose written finding nobody has
-graded unless told to. The reviewer's score and comment are written the way formgrader writes
-them, through nbgrader's own `Gradebook` API, on the rows datalit created."""
+"""Manual grading closes the loop: a reviewer grades the written finding in nbgrader's
+formgrader (a real Jupyter server with nbgrader's extension, driven through formgrader's HTTP
+API, the calls its grading page makes), the score and comment are read back from the gradebook,
+and `release-feedback` will not release a candidate whose finding nobody has graded unless told
+to. formgrader lists the exercise from its home page (Manage Assignments)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,16 +50,71 @@ def course(tmp_path_factory) -> Path:
     return course
 
 
-def grade_in_formgrader(course: Path, candidate: str, score: float, comment: str) -> None:
-    """What formgrader's "Submit" does for a manual part: set the Grade's manual_score and the
-    Comment's manual_comment, through nbgrader's API."""
-    from nbgrader.api import Gradebook
+TOKEN = "datalit-test-token"
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        grade = gb.find_grade("finding", EX, EX, candidate)
-        grade.manual_score = score
-        gb.find_comment("finding", EX, EX, candidate).manual_comment = comment
-        gb.db.commit()
+
+@pytest.fixture(scope="module")
+def formgrader(course):
+    """`jupyter server` started in the course folder on a free loopback port, as docs/grading.md
+    says (as root here, hence --allow-root); yields a function calling formgrader's API."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(BIN / "jupyter"),
+            *("server", "--no-browser", "--allow-root", "--ip", "127.0.0.1"),
+            *(f"--port={port}", f"--IdentityProvider.token={TOKEN}"),
+        ],
+        cwd=course,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def call(path: str, body: dict | None = None):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            method="GET" if body is None else "PUT",
+            headers={"Authorization": f"token {TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return json.loads(text) if path.startswith("/formgrader/api") else text
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            call("/formgrader/api/status")
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("formgrader did not start")
+            time.sleep(0.5)
+    yield call
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def grade_in_formgrader(call, candidate: str, score: float, comment: str) -> None:
+    """What formgrader's grading page does when a reviewer scores the finding and types a
+    comment: PUT the Grade's manual_score and the Comment's manual_comment."""
+    notebooks = call(f"/formgrader/api/submitted_notebooks/{EX}/{EX}")
+    (submission,) = [n for n in notebooks if n["student"] == candidate]
+    grades = call(f"/formgrader/api/grades?submission_id={submission['id']}")
+    (grade,) = [g for g in grades if g["name"] == "finding"]
+    call(f"/formgrader/api/grade/{grade['id']}", {"manual_score": score})
+    comments = call(f"/formgrader/api/comments?submission_id={submission['id']}")
+    (box,) = [c for c in comments if c["name"] == "finding"]
+    call(f"/formgrader/api/comment/{box['id']}", {"manual_comment": comment})
+
+
+def test_formgrader_lists_the_exercise_from_its_home_page(formgrader):
+    assert [a["name"] for a in formgrader("/formgrader/api/assignments")] == [EX]
+    submissions = formgrader(f"/formgrader/api/submissions/{EX}")
+    assert sorted(s["student"] for s in submissions) == ["ann", "bob"]
+    assert "Manage Assignments" in formgrader("/formgrader")
 
 
 def test_release_feedback_refuses_while_a_finding_is_ungraded(course):
@@ -65,8 +125,8 @@ def test_release_feedback_refuses_while_a_finding_is_ungraded(course):
     assert not (course / "feedback" / "ann").exists()
 
 
-def test_a_reviewers_score_and_comment_are_read_back_and_unblock_the_release(course):
-    grade_in_formgrader(course, "bob", 3.0, "Names the duplicates, misses the orphans.")
+def test_a_reviewers_score_and_comment_are_read_back_and_unblock_the_release(course, formgrader):
+    grade_in_formgrader(formgrader, "bob", 3.0, "Names the duplicates, misses the orphans.")
     grades = manual_grades(course, load_exercise(EX))
     (bob,) = grades["bob"]
     assert (bob.part, bob.points, bob.max_points) == ("finding", 3.0, 4.0)
