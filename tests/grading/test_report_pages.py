@@ -42,6 +42,7 @@ from tests.grading.test_report import (
     part_scores,
     validation,
 )
+from tests.grading.test_write_bounds import page_problems
 
 REVENUE = next(p for p in EXERCISE.parts if p.id == "revenue_by_country")
 FINDING = next(p for p in EXERCISE.parts if p.kind == "manual")
@@ -219,6 +220,9 @@ def test_the_reviewer_view_shows_the_finding_check_titles_required_values_and_th
     assert "<script" not in rubric_page.lower()
     assert "notes for reviewers" in rubric_page
     assert 'href="reviewer-notes.html"' not in paths.candidate_html.read_text()
+    # Nothing on either page loads or links anywhere but a sibling report file.
+    assert page_problems(folder / "reviewer-notes.html") == []
+    assert page_problems(paths.reviewer_html) == []
 
 
 def test_without_a_key_or_notebook_the_reviewer_view_says_what_is_missing(tmp_path):
