@@ -44,6 +44,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -62,6 +63,8 @@ from typing import Any
 from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import SLUG, Exercise, Part
 from datalit.grading.results import NEEDS_MANUAL, GradeResult
+
+log = logging.getLogger(__name__)
 
 GRADEBOOK = "gradebook.db"
 CONFIG = "nbgrader_config.py"
@@ -466,6 +469,14 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.db_url = (
     "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db") + "?timeout={timeout}"
 )
+{separate}"""
+
+_SEPARATE_FOLDERS = """\
+# release/ and feedback/ hold datalit's per-candidate releases and candidate views: nbgrader's own
+# release and feedback tools (formgrader's buttons, `nbgrader generate_feedback --force`) write
+# into folders of their own, so that no nbgrader command replaces or deletes datalit's files.
+c.CourseDirectory.release_directory = "nbgrader-release"
+c.CourseDirectory.feedback_directory = "nbgrader-feedback"
 """
 
 
@@ -478,16 +489,28 @@ def _ensure_config(course: Path, course_id: str | None) -> tuple[str, bool]:
     if not path.exists():
         cid = course_id or DEFAULT_COURSE_ID
         course.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, _CONFIG_TEXT.format(course_id=cid, timeout=SQLITE_TIMEOUT_S))
+        text = _CONFIG_TEXT.format(
+            course_id=cid, timeout=SQLITE_TIMEOUT_S, separate=_SEPARATE_FOLDERS
+        )
+        write_atomic(path, text)
         return cid, True
     configured = _read_config(course)
+    if not {"release_directory", "feedback_directory"} & set(configured):
+        # A course configured before datalit kept nbgrader out of its folders: add the two
+        # settings (an instructor who set either one has chosen already).
+        text = path.read_text(encoding="utf-8")
+        write_atomic(path, text.rstrip("\n") + "\n" + _SEPARATE_FOLDERS)
+        log.info("%s: nbgrader's release and feedback folders set apart from datalit's", path)
+        upgraded = True
+    else:
+        upgraded = False
     cid = course_id or configured.get("course_id") or DEFAULT_COURSE_ID
     if course_id and configured.get("course_id") and configured["course_id"] != course_id:
         raise InvalidArgument(
             f"{path} sets course_id {configured['course_id']!r}, not {course_id!r}: "
             "nbgrader would not find these grades under the other id"
         )
-    return cid, False
+    return cid, upgraded
 
 
 def _read_config(course: Path) -> dict[str, str]:
@@ -503,7 +526,8 @@ def _read_config(course: Path) -> dict[str, str]:
     except Exception as exc:  # the instructor's file raised: say where
         raise InvalidArgument(f"{course / CONFIG} could not be loaded: {exc}") from None
     section = config.get("CourseDirectory", {})
-    found = {k: section[k] for k in ("course_id", "root", "db_url") if k in section}
+    keys = ("course_id", "root", "db_url", "release_directory", "feedback_directory")
+    found = {k: section[k] for k in keys if k in section}
     found = {k: v.strip() for k, v in found.items() if isinstance(v, str)}
     # Relative settings are relative to where nbgrader runs: the course folder.
     if found.get("root") and (course / found["root"]).resolve() != course:

@@ -142,3 +142,41 @@ def test_a_reviewers_score_and_comment_are_read_back_and_unblock_the_release(cou
     assert anyway.returncode == 0, anyway.stderr
     assert "released without a manual grade" in anyway.stderr
     assert anyway.stderr.strip().endswith(": ann")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_nbgraders_own_feedback_tools_leave_datalits_files_alone(course):
+    """`nbgrader generate_feedback --force` once replaced feedback/<id>/<exercise>/ (datalit's
+    candidate views) and failed; the course's nbgrader_config.py sends it elsewhere."""
+    before = _files(course / "feedback")
+    assert before  # bob's released view, at least
+    made = subprocess.run(
+        [str(BIN / "nbgrader"), "generate_feedback", EX, "--force"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert _files(course / "feedback") == before
+    assert (
+        (course / "nbgrader-feedback" / "bob" / EX / f"{EX}.ipynb").with_suffix(".html").is_file()
+    )
+
+
+def test_an_older_course_config_gets_nbgraders_folders_set_apart(tmp_path):
+    from datalit.grading.record import CONFIG, _ensure_config, _read_config
+
+    (tmp_path / CONFIG).write_text(
+        "c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = 'hr-2026'\n",
+        encoding="utf-8",
+    )
+    assert _ensure_config(tmp_path, None) == ("hr-2026", True)
+    settings = _read_config(tmp_path)
+    assert settings["feedback_directory"] == "nbgrader-feedback"
+    assert settings["release_directory"] == "nbgrader-release"
+    assert _ensure_config(tmp_path, None) == ("hr-2026", False)  # once
