@@ -5,7 +5,12 @@ formgrader read our scores from it unchanged. The mapping: assignment = notebook
 slug, one grade cell per part (named by the part id; a manual part by the nbgrader grade_id of
 its markdown cell, so formgrader grades it in place), `max_score` from the exercise. Auto parts
 get `auto_score` and `needs_manual_grade = False`; a part graded by hand keeps no auto score and
-stays `needs_manual_grade` until a reviewer grades it.
+stays `needs_manual_grade` until a reviewer grades it. A manual part's cell is a solution cell
+too, as nbgrader makes it, so formgrader's comment box has a Comment row to keep what the
+reviewer types; `grading/manual.py` reads scores and comments back. Recording also writes what
+formgrader needs to work from its home page (`source/<exercise>/`, which it lists assignments
+from) and, in nbgrader_config.py, separate folders for nbgrader's own release and feedback
+tools, so that none of them writes into datalit's `release/` or `feedback/`.
 
 Crash safety. nbgrader's `Gradebook` methods commit one call at a time, so a kill between two
 calls leaves a submission with null scores (exported as 0). We therefore write a submission's
