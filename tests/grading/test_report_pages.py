@@ -421,3 +421,50 @@ def test_every_page_fits_1280_and_390_px_with_whole_labels_and_titles(tmp_path, 
                     assert title in text, f"{where}: {title}"
             if name == "candidate":
                 assert f"not attempted: {REVENUE.title}" in re.sub(r"\s+", " ", facts["text"])
+
+
+# --- through the command line --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_course_reports_read_right_end_to_end(tmp_path, devtools):
+    """`datalit demo` (release, collect, grade; about 15 s): the real reviewer view shows the
+    reference's written finding and the values its data required, links the rubric copied into
+    the course, and every page fits 390 px."""
+    course = tmp_path / "course"
+    run = subprocess.run(
+        [str(Path(os.sys.executable).parent / "datalit"), "demo", "--course", str(course)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    reports = course / "reports" / EXERCISE.slug
+    reviewer = html.unescape((reports / "reference.html").read_text())
+    assert "The customers entered twice changed revenue most." in reviewer
+    assert "$PARAMETER" not in reviewer
+    answers = json.loads((course / "keys/reference" / EXERCISE.slug / "answers.json").read_text())
+    rows = answers["suite_parameters"]["clean_order_rows"]
+    flat = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", reviewer))
+    assert f"value from this candidate's data (clean_order_rows): {rows}" in flat
+    assert 'href="reviewer-notes.html"' in reviewer
+    assert (reports / "reviewer-notes.md").read_text() == (
+        EXERCISE.solution_folder / "reviewer-notes.md"
+    ).read_text()
+    feedback = [*course.glob(f"feedback/*/{EXERCISE.slug}/report.html")]
+    feedback += [*reports.glob("held/*/report.html")]
+    assert len(feedback) == 3
+    untouched = next(p for p in feedback if "untouched" in p.parts)
+    text = page_text(untouched)
+    for anomaly in dict.fromkeys(KIT):
+        assert ANOMALY_TITLES[anomaly] in text
+        assert anomaly not in text
+    assert "· not attempted)" in text  # each part says so, beside its reason
+    problems = re.sub(r"\s+", " ", text.split("Problems planted in your data")[1])
+    assert f"not attempted: {EXERCISE.parts[0].title}; " in problems  # the parts named
+    for path in [*feedback, reports / "reference.html", reports / "cohort.html"]:
+        facts = look(devtools, path.as_uri(), 390, tmp_path / f"{path.parent.name}-{path.stem}.png")
+        assert facts["scrollWidth"] <= facts["vw"], path
+        assert all(t["fits"] or t["scrolls"] for t in facts["tables"]), path
+        assert all(label["inside"] for label in facts["labels"]), path
