@@ -229,7 +229,7 @@ def release_feedback(exercise, course, candidates, require_manual):
     from datalit.exercise import load_exercise
     from datalit.grading.course import release_feedback as run
     from datalit.grading.manual import ungraded
-    from datalit.grading.report import held_feedback_dir
+    from datalit.grading.report import cohort_report, held_feedback_dir, refresh_held_view
 
     ex = load_exercise(exercise)
     mode = _released_course(ex, course)
@@ -249,7 +249,11 @@ def release_feedback(exercise, course, candidates, require_manual):
             f"{', '.join(pending)}. Grade them in formgrader (docs/grading.md), or release "
             "anyway with --no-require-manual; nothing was released"
         )
+    for candidate in known:  # held views were written before a reviewer graded the finding
+        refresh_held_view(course=Path(course), exercise=ex, candidate=candidate)
     released = run(exercise=ex, course=course, candidates=list(candidates))
+    if released:
+        cohort_report(course=Path(course), exercise=ex, results=[])  # with the manual grades
     if not released:
         if mode == "practice":
             raise InvalidArgument(

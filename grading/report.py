@@ -71,6 +71,7 @@ from datalit.grading.bounded import (
     size_text,
     within,
 )
+from datalit.grading.manual import manual_grades
 from datalit.grading.record import check_candidate, write_atomic
 from datalit.grading.results import NEEDS_MANUAL, NOT_ATTEMPTED, GradeResult, PartScore
 from datalit.grading.table_typing import resolve_parameter
@@ -305,7 +306,11 @@ def cohort_report(
             if summary is not None:
                 rows[summary["candidate"]] = summary
     for result in results:
-        rows[result.candidate] = _Facts(exercise, result, anomalies).summary()
+        rows[result.candidate] = _Facts(exercise, result, anomalies, course).summary()
+    # Earlier rows were written before a reviewer may have graded: the gradebook says now.
+    graded = manual_grades(course, exercise)
+    for candidate, row in rows.items():
+        _with_manual(exercise, row, graded.get(candidate, []))
     view = _cohort_view(exercise, [rows[c] for c in sorted(rows)], anomalies)
     write_rubric(course=course, exercise=exercise)
     _write_view(
@@ -319,7 +324,7 @@ def cohort_report(
     )
     columns = ["candidate", "status", "auto_points", "max_auto_points"]
     columns += [f"part:{p['id']}" for p in view["parts"]]
-    columns += ["needs_manual", "unsafe_no_sandbox"]
+    columns += ["total_points", "needs_manual", "unsafe_no_sandbox"]
     table = [
         {
             "candidate": r["candidate"],
@@ -327,6 +332,7 @@ def cohort_report(
             "auto_points": r["auto_points"],
             "max_auto_points": r["max_auto_points"],
             **{f"part:{k}": v for k, v in r["parts"].items()},
+            "total_points": r.get("total_points"),
             "needs_manual": " ".join(r["needs_manual"]),
             "unsafe_no_sandbox": r["unsafe_no_sandbox"],
         }
@@ -338,6 +344,68 @@ def cohort_report(
         _bounded_csv(columns, table, limits.cohort_bytes, what="the cohort table"),
     )
     return folder / "cohort.html"
+
+
+def _with_manual(exercise: Exercise, row: dict, grades: list) -> None:
+    """A cohort row with the manual parts the gradebook has grades for, and its total (auto
+    plus manual) once nothing is pending."""
+    points = {g.part: g.points for g in grades if g.points is not None}
+    for part in exercise.parts:
+        if part.kind == "manual" and part.id in points:
+            row["parts"][part.id] = _number(min(max(float(points[part.id]), 0.0), part.points))
+    row["needs_manual"] = [k for k, v in row["parts"].items() if v is None]
+    manual = sum(row["parts"].get(p.id) or 0.0 for p in exercise.parts if p.kind == "manual")
+    row["total_points"] = (
+        None if row["needs_manual"] else _number(float(row["auto_points"]) + manual)
+    )
+
+
+def refresh_held_view(*, course: Path, exercise: Exercise, candidate: str) -> bool:
+    """Rewrite a held candidate view (assessment mode) with the manual grades the gradebook has
+    now, before `release_feedback` releases it: it was written at grading time, before a
+    reviewer graded the finding. Returns whether the view changed."""
+    folder = held_feedback_dir(course, exercise.slug, check_candidate(candidate))
+    try:
+        view = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        parts = view["parts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # not one of ours: released as it is
+    grades = {g.part: g for g in manual_grades(course, exercise).get(candidate, [])}
+    changed = False
+    for item in parts:
+        grade = grades.get(item.get("id"))
+        if item.get("kind") != "manual" or grade is None or grade.points is None:
+            continue
+        item.update(
+            points=_number(min(max(float(grade.points), 0.0), float(item["max_points"]))),
+            status="graded_by_reviewer",
+            feedback=_text(f"The reviewer's comment: {grade.comment}" if grade.comment else ""),
+        )
+        changed = True
+    if not changed:
+        return False
+    pending = [p for p in parts if p.get("points") is None]
+    manual = sum(p["points"] or 0.0 for p in parts if p.get("kind") == "manual")
+    view["total"].update(
+        manual_points=_number(manual),
+        manual_points_pending=_number(sum(p["max_points"] for p in pending)),
+        total_points=None if pending else _number(view["total"]["auto_points"] + manual),
+    )
+    limits = bounds()
+    rows = [
+        (p["title"], p["points"], float(p["max_points"])) for p in parts if p["points"] is not None
+    ]
+    plot = bar_chart(rows, title="Points per part")
+    _write_view(
+        view,
+        folder / "report.json",
+        folder / "report.html",
+        lambda v: _render("candidate.html.j2", v, plot=plot),
+        text_bytes=limits.report_text_bytes,
+        file_bytes=limits.report_bytes,
+        what="the candidate's report",
+    )
+    return True
 
 
 def _check_exercise(exercise: Exercise, results: Iterable[GradeResult]) -> None:
@@ -377,6 +445,10 @@ class _Facts:
             referenced = [a for p in exercise.parts for a in p.anomalies]
             planted = list(dict.fromkeys(referenced + list(self.tags.values())))
         self.planted = planted
+        # What reviewers gave the manual parts in formgrader (read back from the gradebook),
+        # so every view written after a reviewer graded shows the score and the comment.
+        graded = manual_grades(course, exercise).get(result.candidate, []) if course else []
+        self.manual = {g.part: g for g in graded if g.points is not None}
 
     # parts ---------------------------------------------------------------------------------
 
@@ -384,21 +456,38 @@ class _Facts:
         """The exercise's parts with their scores (maxima always from the exercise)."""
         return [(part, self.scores.get(part.id)) for part in self.exercise.parts]
 
-    @staticmethod
-    def _points(part, ps: PartScore | None) -> float | None:
+    def _points(self, part, ps: PartScore | None) -> float | None:
+        if part.kind == "manual" and part.id in self.manual:
+            return _number(min(max(float(self.manual[part.id].points), 0.0), float(part.points)))
         if ps is None:
             return 0.0
         if part.kind == "manual" and ps.status == NEEDS_MANUAL:
             return None
         return _number(min(max(float(ps.points), 0.0), float(part.points)))
 
+    def _status(self, part, ps: PartScore | None) -> str:
+        if part.kind == "manual" and part.id in self.manual:
+            return "graded_by_reviewer"
+        return ps.status if ps else "not_attempted"
+
+    def _feedback(self, part, ps: PartScore | None) -> str:
+        grade = self.manual.get(part.id) if part.kind == "manual" else None
+        if grade is not None:
+            return _text(f"The reviewer's comment: {grade.comment}" if grade.comment else "")
+        return _text(ps.feedback if ps else "")
+
     def totals(self) -> dict[str, Any]:
         auto = [(p, s) for p, s in self._parts() if p.kind != "manual"]
+        manual = [(p, s) for p, s in self._parts() if p.kind == "manual"]
         pending = [p for p, s in self._parts() if self._points(p, s) is None]
+        auto_points = sum(self._points(p, s) or 0.0 for p, s in auto)
+        manual_points = sum(self._points(p, s) or 0.0 for p, s in manual)
         return {
-            "auto_points": _number(sum(self._points(p, s) or 0.0 for p, s in auto)),
+            "auto_points": _number(auto_points),
             "max_auto_points": _number(self.exercise.max_auto_points),
+            "manual_points": _number(manual_points),
             "manual_points_pending": _number(sum(p.points for p in pending)),
+            "total_points": None if pending else _number(auto_points + manual_points),
             "max_points": _number(self.exercise.max_points),
         }
 
@@ -510,8 +599,8 @@ class _Facts:
                     "kind": part.kind,
                     "points": self._points(part, ps),
                     "max_points": _number(part.points),
-                    "status": ps.status if ps else "not_attempted",
-                    "feedback": _text(ps.feedback if ps else ""),
+                    "status": self._status(part, ps),
+                    "feedback": self._feedback(part, ps),
                     "checks": [
                         {
                             "feedback": _text(r.feedback),
@@ -556,8 +645,8 @@ class _Facts:
                     "kind": part.kind,
                     "points": self._points(part, ps),
                     "max_points": _number(part.points),
-                    "status": ps.status if ps else "not_attempted",
-                    "feedback": _text(ps.feedback if ps else ""),
+                    "status": self._status(part, ps),
+                    "feedback": self._feedback(part, ps),
                     "anomalies": list(part.anomalies),
                     "details": self._titled(_plain(ps.details if ps else {})),
                     "checks": [self._check(r) for r in self.checks if r.part == part.id],
@@ -724,6 +813,7 @@ class _Facts:
             "max_auto_points": totals["max_auto_points"],
             "parts": {p.id: self._points(p, s) for p, s in self._parts()},
             "needs_manual": [p.id for p, s in self._parts() if self._points(p, s) is None],
+            "total_points": totals["total_points"],
             "anomalies": {a["anomaly"]: a["score"] for a in self.anomalies()},
             "unsafe_no_sandbox": bool(self.result.unsafe_no_sandbox),
         }

@@ -6,6 +6,8 @@ to. formgrader lists the exercise from its home page (Manage Assignments)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -136,7 +138,23 @@ def test_a_reviewers_score_and_comment_are_read_back_and_unblock_the_release(cou
     released = datalit("release-feedback", EX, "--course", str(course), "--candidate", "bob")
     assert released.returncode == 0, released.stderr
     assert released.stdout.strip() == "released feedback of orders-cleanup to 1 candidate(s)"
-    assert (course / "feedback" / "bob" / EX / "report.html").is_file()
+    # The released view carries the reviewer's score and comment, and the total.
+    view = json.loads((course / "feedback" / "bob" / EX / "report.json").read_text())
+    (finding,) = [p for p in view["parts"] if p["id"] == "finding"]
+    assert (finding["points"], finding["status"]) == (3.0, "graded_by_reviewer")
+    assert "Names the duplicates, misses the orphans." in finding["feedback"]
+    assert view["total"]["total_points"] == view["total"]["auto_points"] + 3.0
+    page = (course / "feedback" / "bob" / EX / "report.html").read_text()
+    assert "with the reviewer&#39;s grade" in page or "with the reviewer's grade" in page
+    # And the cohort table, rewritten, has bob's finding and total, ann's still pending.
+    rows = {
+        r["candidate"]: r
+        for r in csv.DictReader(io.StringIO((course / "reports" / EX / "cohort.csv").read_text()))
+    }
+    assert rows["bob"]["part:finding"] == "3.0"
+    assert rows["bob"]["needs_manual"] == ""
+    assert rows["ann"]["needs_manual"] == "finding"
+    assert rows["ann"]["total_points"] == ""
 
     anyway = datalit("release-feedback", EX, "--course", str(course), "--no-require-manual")
     assert anyway.returncode == 0, anyway.stderr
