@@ -191,8 +191,18 @@ def list_exercises():
     help="assessment (hiring): no checks shipped, feedback held until `release-feedback`; "
     "practice (courses): public checks with hints in the notebook, feedback at once.",
 )
-def release(exercise, course, roster, secret_file, mode):
-    """Give every candidate of ROSTER their own variant of EXERCISE (keys stay in COURSE/keys)."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace released variants (another mode, secret or exercise version): their previous "
+    "release, keys and submissions are first moved to COURSE/backups/.",
+)
+def release(exercise, course, roster, secret_file, mode, force):
+    """Give every candidate of ROSTER their own variant of EXERCISE (keys stay in COURSE/keys).
+
+    Releasing again is safe: candidates whose release is already this one (same secret, mode and
+    exercise version) are left as they are, new roster entries are released, and a release that
+    would change anyone's data or keys is refused (exit 2) unless --force."""
     from datalit.exercise import load_exercise
     from datalit.grading.course import release as run_release
 
@@ -202,6 +212,7 @@ def release(exercise, course, roster, secret_file, mode):
         roster=roster,
         secret_file=secret_file,
         mode=mode,
+        force=force,
     )
     click.echo(summary.describe())
     click.echo(f"mode: {mode}")

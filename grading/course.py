@@ -420,20 +420,54 @@ class ReleaseSummary:
     exercise: str
     course: Path
     released: tuple[ReleasedCandidate, ...]
+    """Every candidate of the roster, written now or left as they were."""
     secret_file: Path
     """Where the cohort secret is kept (keep it: the variants cannot be rebuilt without it)."""
     secret_created: bool
     """True when this release created COURSE/.datalit/secret."""
+    new: tuple[str, ...] = ()
+    """Candidates released for the first time."""
+    unchanged: tuple[str, ...] = ()
+    """Candidates whose release was already this one (same secret, mode and version)."""
+    roster_updated: tuple[str, ...] = ()
+    """Of `unchanged`: those whose roster name or email changed (answers.json only)."""
+    replaced: tuple[str, ...] = ()
+    """Candidates released anew with --force (another mode, secret or version)."""
+    backup: Path | None = None
+    """Where --force kept the previous release, keys and submissions of `replaced`."""
+    moved_submissions: tuple[str, ...] = ()
+    """Of `replaced`: those whose submission was moved into `backup`."""
 
     @property
     def count(self) -> int:
         return len(self.released)
 
     def describe(self) -> str:
-        lines = [
-            f"released {self.exercise} to {self.count} candidate(s) in {self.course}/release "
-            f"(answer keys in {self.course}/keys)"
-        ]
+        lines = []
+        if self.new or not self.released:
+            lines.append(
+                f"released {self.exercise} to {len(self.new)} candidate(s) in {self.course}/release "
+                f"(answer keys in {self.course}/keys)"
+            )
+        if self.unchanged:
+            n = len(self.unchanged)
+            lines.append(f"{self.exercise}: release unchanged for {n} candidate{'s' * (n != 1)}")
+        if self.roster_updated:
+            lines.append(
+                f"updated the roster's name or email in keys/ for {_names(list(self.roster_updated))}"
+            )
+        if self.replaced:
+            lines.append(
+                f"released {self.exercise} anew (--force) to {len(self.replaced)} candidate(s): "
+                f"{_names(list(self.replaced))}; their previous release and keys are kept in "
+                f"{self.backup}"
+            )
+            if self.moved_submissions:
+                lines.append(
+                    f"the submissions of {_names(list(self.moved_submissions))} were made on the "
+                    f"old data and were moved to {self.backup}/submitted: collect their work on "
+                    "the new release (their earlier grades stay in the gradebook until then)"
+                )
         if self.secret_created:
             lines.append(
                 f"created the cohort secret {self.secret_file}: back it up; without it the "
@@ -610,9 +644,15 @@ def _release_files(exercise: Exercise, mode: str = "assessment") -> _ReleaseFile
     )
 
 
-def _release_one(
-    exercise: Exercise, course: Course, candidate: Candidate, seed: int, files: _ReleaseFiles
-) -> ReleasedCandidate:
+def _build_one(
+    exercise: Exercise,
+    course: Course,
+    candidate: Candidate,
+    seed: int,
+    files: _ReleaseFiles,
+    work: Path,
+) -> tuple[Path, Path]:
+    """Build one candidate's keys and release folders in `work` (nothing visible yet)."""
     from datalit.exercise import compute_truth
     from datalit.generators.engine import generate
     from datalit.generators.output import write_generated
@@ -621,45 +661,56 @@ def _release_one(
     spec = exercise.generate
     generated = generate(spec.recipe, seed=seed, rows=spec.rows, plants=exercise.plants_for(seed))
     truth = compute_truth(exercise, generated.clean, generated.raw, generated.key)
-    with _staging(course, f"release-{candidate.id}") as work:
-        # write_generated puts data/ and key/ side by side; they part here, before either is
-        # visible under release/ or keys/.
-        out = write_generated(generated, work / "generated")
-        keys, release = work / "keys", work / "release"
-        keys.mkdir()
-        release.mkdir()
-        (out / "key").rename(keys / "key")
-        (out / "data").rename(release / "data")
-        answers = {
-            "exercise": exercise.slug,
-            "candidate": candidate.id,
-            "seed": seed,
-            "answers": truth["answers"],
-            "suite_parameters": truth["suite_parameters"],
-            "mode": files.mode,
-            "student": student_fields(candidate),
-        }
-        (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
-        write_expected(keys / EXPECTED_DIR, exercise, truth["tables"], generated.raw)
-        if files.suite is not None:
-            from datalit.grading.practice import PRACTICE_DIR, practice_files
+    # write_generated puts data/ and key/ side by side; they part here, before either is
+    # visible under release/ or keys/.
+    out = write_generated(generated, work / "generated")
+    keys, release = work / "keys", work / "release"
+    keys.mkdir()
+    release.mkdir()
+    (out / "key").rename(keys / "key")
+    (out / "data").rename(release / "data")
+    answers = {
+        "exercise": exercise.slug,
+        "candidate": candidate.id,
+        "seed": seed,
+        "answers": truth["answers"],
+        "suite_parameters": truth["suite_parameters"],
+        "mode": files.mode,
+        "student": student_fields(candidate),
+    }
+    (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
+    write_expected(keys / EXPECTED_DIR, exercise, truth["tables"], generated.raw)
+    if files.suite is not None:
+        from datalit.grading.practice import PRACTICE_DIR, practice_files
 
-            folder = release / PRACTICE_DIR
-            folder.mkdir()
-            for name, text in practice_files(
-                exercise, files.suite, truth["suite_parameters"]
-            ).items():
-                (folder / name).write_text(text, encoding="utf-8")
-        (release / exercise.notebook).write_bytes(files.notebook)
-        (release / "README.md").write_text(files.readme, encoding="utf-8")
-        (release / "requirements.txt").write_text(files.requirements, encoding="utf-8")
-        (release / CHECK_SCRIPT).write_text(files.check_script, encoding="utf-8")
-        # Keys first: a release folder must never exist without its key.
-        keys_dir = course.keys_dir(candidate.id, exercise.slug)
-        release_dir = course.release_dir(candidate.id, exercise.slug)
-        _replace_dir(keys, keys_dir)
-        _replace_dir(release, release_dir)
-    return ReleasedCandidate(candidate.id, seed, release_dir, keys_dir)
+        folder = release / PRACTICE_DIR
+        folder.mkdir()
+        for name, text in practice_files(exercise, files.suite, truth["suite_parameters"]).items():
+            (folder / name).write_text(text, encoding="utf-8")
+    (release / exercise.notebook).write_bytes(files.notebook)
+    (release / "README.md").write_text(files.readme, encoding="utf-8")
+    (release / "requirements.txt").write_text(files.requirements, encoding="utf-8")
+    (release / CHECK_SCRIPT).write_text(files.check_script, encoding="utf-8")
+    return keys, release
+
+
+def _install_one(
+    exercise: Exercise, course: Course, candidate: str, seed: int, keys: Path, release: Path
+) -> ReleasedCandidate:
+    # Keys first: a release folder must never exist without its key.
+    keys_dir = course.keys_dir(candidate, exercise.slug)
+    release_dir = course.release_dir(candidate, exercise.slug)
+    _replace_dir(keys, keys_dir)
+    _replace_dir(release, release_dir)
+    return ReleasedCandidate(candidate, seed, release_dir, keys_dir)
+
+
+def _release_one(
+    exercise: Exercise, course: Course, candidate: Candidate, seed: int, files: _ReleaseFiles
+) -> ReleasedCandidate:
+    with _staging(course, f"release-{candidate.id}") as work:
+        keys, release = _build_one(exercise, course, candidate, seed, files, work)
+        return _install_one(exercise, course, candidate.id, seed, keys, release)
 
 
 def release_variant(
@@ -697,6 +748,145 @@ def release_mode(answers_file: Path) -> str:
     return mode if mode in ("assessment", "practice") else "assessment"
 
 
+class ReleaseChanged(InvalidArgument):
+    """A release would replace candidates' variants (another mode, secret or exercise version)."""
+
+
+BACKUPS = "backups"
+
+
+@dataclass(frozen=True)
+class _Planned:
+    candidate: Candidate
+    seed: int
+    keys: Path
+    release: Path
+    state: str
+    """new, same (nothing to write), tidy (same files, strays to drop), roster (name or email
+    changed), or changed (`reasons` say how)."""
+    reasons: tuple[str, ...] = ()
+
+
+def _file_hashes(root: Path) -> dict[str, str]:
+    import hashlib
+
+    if not root.is_dir():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def _read_answers(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _plan_one(
+    layout: Course, slug: str, candidate: Candidate, seed: int, keys: Path, release: Path
+) -> _Planned:
+    """How the staged folders compare with what this candidate was released before."""
+    keys_dir, release_dir = (
+        layout.keys_dir(candidate.id, slug),
+        layout.release_dir(candidate.id, slug),
+    )
+    if not release_dir.is_dir() and not keys_dir.is_dir():
+        return _Planned(candidate, seed, keys, release, "new")
+    old_answers = _read_answers(keys_dir / "answers.json")
+    new_answers = _read_answers(keys / "answers.json")
+    reasons = []
+    old_mode = old_answers.get("mode", "assessment")
+    if old_mode != new_answers["mode"]:
+        reasons.append(f"mode {old_mode} → {new_answers['mode']}")
+    if old_answers.get("seed") != seed:
+        reasons.append("secret (another cohort secret: other data)")
+    differing, extras = [], False
+    for prefix, staged, existing in (("keys", keys, keys_dir), ("release", release, release_dir)):
+        new_files, old_files = _file_hashes(staged), _file_hashes(existing)
+        differing += [f"{prefix}/{rel}" for rel, h in new_files.items() if old_files.get(rel) != h]
+        extras = extras or bool(set(old_files) - set(new_files))
+    if reasons:
+        return _Planned(candidate, seed, keys, release, "changed", tuple(reasons))
+    if differing == ["keys/answers.json"] and {
+        k: v for k, v in old_answers.items() if k != "student"
+    } == {k: v for k, v in new_answers.items() if k != "student"}:
+        return _Planned(candidate, seed, keys, release, "roster")
+    if differing:
+        shown = ", ".join(differing[:3]) + (
+            f" and {len(differing) - 3} more" if len(differing) > 3 else ""
+        )
+        reason = (
+            f"exercise version (the exercise, its release notebook or datalit changed: {shown})"
+        )
+        return _Planned(candidate, seed, keys, release, "changed", (reason,))
+    return _Planned(candidate, seed, keys, release, "tidy" if extras else "same")
+
+
+def _names(ids: list[str], limit: int = 20) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _submitted(layout: Course, slug: str, ids: list[str]) -> list[str]:
+    return [c for c in ids if layout.submitted_dir(c, slug).is_dir()]
+
+
+def _refusal(layout: Course, slug: str, changed: list[_Planned], released: int) -> str:
+    by_reason: dict[str, list[str]] = {}
+    for p in changed:
+        for reason in p.reasons:
+            by_reason.setdefault(reason, []).append(p.candidate.id)
+    what = "; ".join(f"{reason} for {_names(ids)}" for reason, ids in by_reason.items())
+    ids = [p.candidate.id for p in changed]
+    handed_in = _submitted(layout, slug, ids)
+    who = (
+        f"Already submitted: {_names(handed_in)}."
+        if handed_in
+        else "Nobody has submitted yet, but they may be working on the data they have."
+    )
+    return (
+        f"{slug} is already released in {layout.root} to {released} candidate(s), and this "
+        f"release would replace the data and keys of {len(ids)}: {what}. {who} Nothing was "
+        "changed. Run it with the previous --mode and --secret-file to change nothing, or with "
+        f"--force to keep the previous release, keys and submissions in {layout.root / BACKUPS}/ "
+        "and release again"
+    )
+
+
+def _backup_release(layout: Course, slug: str, ids: list[str]) -> tuple[Path, tuple[str, ...]]:
+    """Move the previous release, keys and submission of `ids` into a dated backup folder
+    (owner-only: it holds keys). Returns the folder and who had a submission moved."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = layout.root / BACKUPS
+    base.mkdir(exist_ok=True)
+    folder = base / f"release-{slug}-{stamp}"
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = base / f"release-{slug}-{stamp}-{n}"
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    moved = []
+    for c in ids:
+        for step, source in (
+            ("keys", layout.keys_dir(c, slug)),
+            ("release", layout.release_dir(c, slug)),
+            ("submitted", layout.submitted_dir(c, slug)),
+        ):
+            if source.is_dir() and not source.is_symlink():
+                target = folder / step / c / slug
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source.rename(target)
+                if step == "submitted":
+                    moved.append(c)
+    return folder, tuple(moved)
+
+
 def release(
     *,
     exercise: Exercise,
@@ -704,6 +894,7 @@ def release(
     roster: Path,
     secret_file: Path | None = None,
     mode: str = "assessment",
+    force: bool = False,
 ) -> ReleaseSummary:
     """Release `exercise` to every candidate of `roster` in the course folder `course`.
 
@@ -711,11 +902,19 @@ def release(
     release/<c>/<ex>/data/ with the release notebook, README.md (brief + grading environment),
     requirements.txt and check_outputs.py (in practice mode also practice/, see
     `datalit.grading.practice`); the answer key to keys/<c>/<ex>/key/ and the true
-    answers to keys/<c>/<ex>/answers.json. Re-running with the same roster and secret rewrites the
-    same bytes; each candidate's folders are replaced whole.
+    answers to keys/<c>/<ex>/answers.json.
+
+    Every variant is built in staging first and compared with what the candidate already has.
+    A candidate released before with the same secret, mode and exercise version is left as is
+    (their folders are rebuilt only to drop stray files, or to update the roster's name and
+    email in answers.json): the same bytes. New candidates are released. If any candidate's
+    data or keys would change, nothing is written and `ReleaseChanged` names how and who has
+    already submitted, unless `force`: then their previous release, keys and submission are
+    first moved into COURSE/backups/release-<ex>-<UTC time>/ and they are released anew.
 
     Raises:
         InvalidArgument: a bad roster or secret file, or a course path that is a file.
+        ReleaseChanged: the release would replace released variants, without `force`.
         ReleaseOutOfDate: the committed release notebook does not match its source.
     """
     from datalit.seeding import candidate_seed
@@ -725,16 +924,52 @@ def release(
     files = _release_files(exercise, mode)
     layout.ensure()
     secret, secret_path, created = cohort_secret(layout, secret_file)
-    released = [
-        _release_one(exercise, layout, c, candidate_seed(exercise.slug, c.id, secret), files)
-        for c in candidates
-    ]
+    slug = exercise.slug
+    with contextlib.ExitStack() as stack:
+        plans = []
+        for c in candidates:
+            seed = candidate_seed(slug, c.id, secret)
+            work = stack.enter_context(_staging(layout, f"release-{c.id}"))
+            keys, rel = _build_one(exercise, layout, c, seed, files, work)
+            plans.append(_plan_one(layout, slug, c, seed, keys, rel))
+        changed = [p for p in plans if p.state == "changed"]
+        backup, moved = None, ()
+        if changed:
+            if not force:
+                previous = sum(p.state != "new" for p in plans)
+                raise ReleaseChanged(_refusal(layout, slug, changed, previous))
+            backup, moved = _backup_release(layout, slug, [p.candidate.id for p in changed])
+        released = []
+        for p in plans:
+            if p.state == "same":
+                released.append(
+                    ReleasedCandidate(
+                        p.candidate.id,
+                        p.seed,
+                        layout.release_dir(p.candidate.id, slug),
+                        layout.keys_dir(p.candidate.id, slug),
+                    )
+                )
+            else:
+                released.append(
+                    _install_one(exercise, layout, p.candidate.id, p.seed, p.keys, p.release)
+                )
+
+    def ids(*states: str) -> tuple[str, ...]:
+        return tuple(p.candidate.id for p in plans if p.state in states)
+
     return ReleaseSummary(
-        exercise=exercise.slug,
+        exercise=slug,
         course=layout.root,
         released=tuple(released),
         secret_file=secret_path,
         secret_created=created,
+        new=ids("new"),
+        unchanged=ids("same", "tidy", "roster"),
+        roster_updated=ids("roster"),
+        replaced=ids("changed"),
+        backup=backup,
+        moved_submissions=moved,
     )
 
 
