@@ -331,8 +331,9 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-def _replace_dir(staged: Path, target: Path) -> None:
-    """Put the finished folder `staged` at `target`, replacing what was there.
+def _replace_dir(staged: Path, target: Path, keep: Path | None = None) -> None:
+    """Put the finished folder `staged` at `target`, replacing what was there (moved to `keep`
+    when given, else deleted).
 
     Readers see the old folder or the new one, never a mix: the swap is one renameat2 exchange
     where the kernel has it, else two renames in the same folder (a moment with no folder)."""
@@ -350,13 +351,15 @@ def _replace_dir(staged: Path, target: Path) -> None:
         if target.is_symlink() or (target.exists() and not target.is_dir()):
             raise InvalidArgument(f"{target} exists and is not a folder; move it away first")
         if target.is_dir() and _exchange(incoming, target):
-            shutil.rmtree(incoming)  # now holds the old folder
+            # `incoming` now holds the old folder.
+            incoming.rename(keep) if keep is not None else shutil.rmtree(incoming)
             return
         if target.is_dir():
-            old = target.parent / f".{target.name}.old-{os.getpid()}-{token}"
+            old = keep or target.parent / f".{target.name}.old-{os.getpid()}-{token}"
             target.rename(old)
             incoming.rename(target)
-            shutil.rmtree(old)
+            if keep is None:
+                shutil.rmtree(old)
         else:
             incoming.rename(target)
     finally:
@@ -1049,6 +1052,11 @@ class CollectedSubmission:
     bytes: int
     notes: tuple[str, ...] = ()
     """What collect changed, e.g. a notebook renamed to the exercise's notebook name."""
+    replaced: Path | None = None
+    """Where the submission this one replaced is kept (beside it, dated), if there was one."""
+    stale: tuple = ()
+    """The reviewer's grades of the replaced submission, cleared from the gradebook
+    (`datalit.grading.record.StaleGrade`); they are also in `replaced`/manual-grades.json."""
 
 
 @dataclass(frozen=True)
@@ -1395,6 +1403,61 @@ def _source_items(source: Path) -> tuple[dict[str, list[os.DirEntry]], list[Coll
     return grouped, problems
 
 
+def _backup_name(folder: Path) -> Path:
+    """A dated, hidden name beside `folder` for the submission it held (hidden: no exercise
+    slug starts with '.', so nothing takes it for a submission)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    keep = folder.parent / f".{folder.name}.replaced-{stamp}"
+    n = 1
+    while keep.exists():
+        n += 1
+        keep = folder.parent / f".{folder.name}.replaced-{stamp}-{n}"
+    return keep
+
+
+def _notebook_sha256(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _mark_stale(
+    layout: Course, exercise: Exercise, candidate: str, notebook: Path, keep: Path | None
+) -> tuple[tuple, Path | None]:
+    """Clear the reviewer's grades recorded for `candidate` unless they were given to this very
+    notebook (the ledger holds the sha256 of the notebook graded). The cleared grades are written
+    to manual-grades.json in the backup of the replaced submission (made if there is none, e.g.
+    after `release --force` moved the submission away). Returns (grades, that file)."""
+    from datalit.grading.record import clear_manual_grades, load_ledger
+
+    if not layout.gradebook.is_file():
+        return (), None
+    recorded = load_ledger(layout.root, exercise.slug, candidate)
+    if recorded and recorded.get("submission_sha256") == _notebook_sha256(notebook):
+        return (), None
+    stale = clear_manual_grades(layout.root, exercise, candidate)
+    if not stale:
+        return (), None
+    folder = keep or _backup_name(layout.submitted_dir(candidate, exercise.slug))
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "manual-grades.json"
+    rows = [
+        {
+            "cell": g.cell,
+            "max_score": g.max_score,
+            "manual_score": g.manual_score,
+            "extra_credit": g.extra_credit,
+            "comment": g.comment,
+        }
+        for g in stale
+    ]
+    target.write_text(_json_text({"candidate": candidate, "cleared": rows}), encoding="utf-8")
+    return stale, target
+
+
 def _collect_one(
     exercise: Exercise,
     layout: Course,
@@ -1422,7 +1485,33 @@ def _collect_one(
             _timestamp(entry.stat(follow_symlinks=False).st_mtime), encoding="utf-8"
         )
         folder = layout.submitted_dir(candidate, exercise.slug)
-        _replace_dir(stage, folder)
+        keep = None
+        if folder.is_dir() and not folder.is_symlink():
+            # The same files sent again (only their time differs): keep the first time.
+            old, new = _file_hashes(folder), _file_hashes(stage)
+            old.pop("timestamp.txt", None)
+            new.pop("timestamp.txt", None)
+            if old == new:
+                notes.append("the same submission as the one already collected; left as it was")
+                return CollectedSubmission(
+                    candidate, path, folder, folder / exercise.notebook, files, size, tuple(notes)
+                )
+            keep = _backup_name(folder)
+        _replace_dir(stage, folder, keep)
+        if keep is not None:
+            notes.append(f"replaced the previous submission (kept in {keep})")
+    stale, kept_in = _mark_stale(layout, exercise, candidate, folder / exercise.notebook, keep)
+    if stale:
+        graded = ", ".join(
+            f"{g.cell} {g.manual_score:g}/{g.max_score:g}"
+            for g in stale
+            if g.manual_score is not None and g.max_score is not None
+        )
+        notes.append(
+            "the reviewer's grades of the previous submission no longer apply and were cleared"
+            + (f" ({graded})" if graded else " (comments)")
+            + f", kept in {kept_in}: grade the new one in formgrader after `datalit grade`"
+        )
     return CollectedSubmission(
         candidate=candidate,
         source=path,
@@ -1431,6 +1520,8 @@ def _collect_one(
         files=files,
         bytes=size,
         notes=tuple(notes),
+        replaced=keep,
+        stale=stale,
     )
 
 
