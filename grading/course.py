@@ -20,8 +20,11 @@ submissions handed back (a folder of `<candidate>.zip`, `<candidate>.ipynb` or `
 into `submitted/`, unpacking archives as the hostile input they may be.
 
 Every candidate folder is built in a staging folder and swapped into place, so a re-run or a
-crash never leaves a half-written release or submission, and a re-run with the same roster and
-secret writes the same bytes.
+crash never leaves a half-written release or submission. A re-run with the same roster, secret
+and mode leaves released candidates as they are (the same bytes) and releases only new ones; one
+that would change released data or keys is refused unless forced, and then the previous folders
+go to COURSE/backups/ first. A submission replaced by a new collect is kept beside it, and the
+reviewer's grades of the old notebook are cleared (they are kept in the backup).
 """
 
 from __future__ import annotations
@@ -1537,7 +1540,9 @@ def collect(
     `source` holds one item per candidate: `<candidate>.ipynb`, `<candidate>.zip` or a folder
     `<candidate>/`. Archives and folders are unpacked with caps on entries and sizes, only
     regular files are taken (symlinks, absolute paths, `..`, zip bombs refuse the whole
-    submission), and the notebook ends up as `<exercise.notebook>` at the top. Items that are not
+    submission), and the notebook ends up as `<exercise.notebook>` at the top. A replaced
+    submission is moved to `submitted/<c>/.<ex>.replaced-<UTC time>/`, and the reviewer's grades
+    of a notebook that is no longer the one collected are cleared (`_mark_stale`). Items that are not
     collected (unknown candidate, several items for one candidate, refused archive) are reported
     in the summary and leave any earlier submission of that candidate untouched.
 
