@@ -323,16 +323,22 @@ def test_json_at_the_depth_limit_is_accepted(workdir):
     assert read(workdir, JSON, text).status == "ok"
 
 
+def read_measured(workdir: Path, output: Output, data: bytes):
+    """`read`, and the peak memory (tracemalloc) the extract stage took for it."""
+    tracemalloc.start()
+    try:
+        result = read(workdir, output, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
 def test_json_padded_with_millions_of_values_is_refused_before_it_is_built(workdir):
     """Millions of `{}` under an ignored key cost the trusted worker gigabytes once parsed:
     the values are counted first, and the file is refused without being built."""
     padded = b'{"duplicate_order_ids": [1], "pad": [' + b"{}," * 3_000_000 + b"{}]}"
-    tracemalloc.start()
-    try:
-        result = read(workdir, JSON, padded)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = read_measured(workdir, JSON, padded)
     assert result.status == "unreadable"
     assert "more than the 100,000 limit" in result.reason
     # Copies of the text (bytes read, decoded, strings blanked) and the bracket steps: a few
@@ -349,12 +355,7 @@ def test_json_at_the_item_limit_is_parsed_within_a_bounded_memory(workdir):
     assert (answers.max_bytes, answers.max_items) == (1024**2, 100_000)
     worst = b"[" + b"{}," * 49_990 + b"{}]"
     assert len(worst) < answers.max_bytes
-    tracemalloc.start()
-    try:
-        result = read(workdir, answers, worst)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = read_measured(workdir, answers, worst)
     assert result.status == "ok"
     assert peak < 32 * 1024**2
 
