@@ -54,7 +54,6 @@ import math
 import os
 import re
 import sqlite3
-import stat
 import subprocess
 import sys
 import tempfile
@@ -410,27 +409,12 @@ def _cell_name(part: Part) -> str:
 
 
 def _submission_timestamp(course: Path, slug: str, candidate: str) -> dt.datetime | None:
-    """nbgrader's submitted/<candidate>/<exercise>/timestamp.txt as naive UTC, if readable.
-    The file comes with the submission: read at most 256 bytes, never through a symlink, and a
-    value that does not parse is ignored."""
-    from nbgrader.utils import parse_utc
+    """nbgrader's submitted/<candidate>/<exercise>/timestamp.txt as naive UTC (nbgrader's own
+    convention), if readable (`datalit.grading.handout.submission_time`)."""
+    from datalit.grading.handout import submission_time
 
-    path = course / "submitted" / candidate / slug / "timestamp.txt"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        text = os.read(fd, 256).decode("utf-8", "replace").strip()
-    finally:
-        os.close(fd)
-    try:
-        stamp = parse_utc(text)
-    except (ValueError, OverflowError, TypeError):
-        return None
-    return stamp if stamp.year >= 1970 else None
+    stamp = submission_time(course, slug, candidate)
+    return None if stamp is None else stamp.replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

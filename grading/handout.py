@@ -1,0 +1,115 @@
+"""Handing work out and taking it back: due times, submission times, the candidate id stamped
+into each release, one zip per candidate and the organiser's mail-merge CSV.
+
+`release` stamps every candidate's notebook (``metadata.datalit``) and README with their id, so
+a submission sent back under any file name can be matched to its candidate (`stamped_id`). The
+due time given to ``release --due`` is kept in each candidate's keys/<c>/<ex>/answers.json (one
+per candidate, so an extension for one person is an edit of one file); a submission's own time
+is the newest file time inside what they sent, written to nbgrader's timestamp.txt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+from pathlib import Path
+
+from datalit.errors import InvalidArgument
+
+DUE_KEY = "due"
+"""answers.json: the due time, ISO 8601 in UTC (absent: no due time)."""
+STAMP_KEY = "datalit"
+"""The notebook-level metadata key holding {"candidate": id, "exercise": slug}."""
+
+
+# --- due and submission times ------------------------------------------------------------------
+
+
+def parse_due(text: str) -> dt.datetime:
+    """`--due`: an ISO 8601 date and time ("2026-12-15 17:00", "2026-12-15T17:00+01:00",
+    "2026-12-15T16:00Z") or a date (the end of that day). Without an offset the time is this
+    machine's local time. Returns an aware UTC time.
+
+    Raises:
+        InvalidArgument: not a date or time.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:  # a date alone: due at the end of that day
+            day = dt.date.fromisoformat(value)
+            stamp = dt.datetime.combine(day, dt.time(23, 59, 59))
+        else:
+            stamp = dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise InvalidArgument(
+            f"--due {text!r} is not a date and time; give ISO 8601, e.g. 2026-12-15T17:00 "
+            "(this machine's time zone), 2026-12-15T17:00+01:00 or 2026-12-15 (end of the day)"
+        ) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.astimezone()  # local time, as the organiser reads their clock
+    return stamp.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def format_time(stamp: dt.datetime | None) -> str:
+    """An aware time as ISO 8601 UTC with a Z ("" for None): how answers.json and exports
+    write times."""
+    if stamp is None:
+        return ""
+    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def recorded_due(answers_file: Path) -> dt.datetime | None:
+    """The due time recorded at release in keys/<c>/<ex>/answers.json (aware UTC), or None."""
+    try:
+        text = json.loads(Path(answers_file).read_text(encoding="utf-8")).get(DUE_KEY)
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+
+
+def submission_time(course: Path, slug: str, candidate: str) -> dt.datetime | None:
+    """The time of a collected submission: nbgrader's submitted/<c>/<ex>/timestamp.txt, as
+    aware UTC. The file sits in a folder that came from a candidate: at most 256 bytes are read,
+    never through a symlink, and a value that does not parse is ignored."""
+    from nbgrader.utils import parse_utc
+
+    path = Path(course) / "submitted" / candidate / slug / "timestamp.txt"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.read(fd, 256).decode("utf-8", "replace").strip()
+    finally:
+        os.close(fd)
+    try:
+        stamp = parse_utc(text)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if stamp.year < 1970:
+        return None
+    return stamp.replace(tzinfo=dt.UTC)
+
+
+def lateness(submitted: dt.datetime | None, due: dt.datetime | None) -> dt.timedelta | None:
+    """How late a submission was (a positive time), or None when it was on time or either time
+    is unknown."""
+    if submitted is None or due is None or submitted <= due:
+        return None
+    return submitted - due
+
+
+def late_text(late: dt.timedelta | None) -> str:
+    """'2 d 3 h 5 min' style, for tables ("" when on time)."""
+    if late is None:
+        return ""
+    minutes = max(1, int(late.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(p for p in parts if p and not (p == "0 min" and (days or hours)))
