@@ -197,7 +197,15 @@ def list_exercises():
     help="Replace released variants (another mode, secret or exercise version): their previous "
     "release, keys and submissions are first moved to COURSE/backups/.",
 )
-def release(exercise, course, roster, secret_file, mode, force):
+@click.option(
+    "--due",
+    metavar="TIME",
+    help="When submissions are due: ISO 8601 (2026-12-15T17:00 in this machine's time zone, "
+    "2026-12-15T17:00+01:00, or 2026-12-15 for the end of that day). Kept per candidate; "
+    "collect and export show late submissions. Without it, a re-release keeps the due time "
+    "recorded before.",
+)
+def release(exercise, course, roster, secret_file, mode, force, due):
     """Give every candidate of ROSTER their own variant of EXERCISE (keys stay in COURSE/keys).
 
     Releasing again is safe: candidates whose release is already this one (same secret, mode and
@@ -205,6 +213,7 @@ def release(exercise, course, roster, secret_file, mode, force):
     would change anyone's data or keys is refused (exit 2) unless --force."""
     from datalit.exercise import load_exercise
     from datalit.grading.course import release as run_release
+    from datalit.grading.handout import parse_due
 
     summary = run_release(
         exercise=load_exercise(exercise),
@@ -213,6 +222,7 @@ def release(exercise, course, roster, secret_file, mode, force):
         secret_file=secret_file,
         mode=mode,
         force=force,
+        due=parse_due(due) if due else None,
     )
     click.echo(summary.describe())
     click.echo(f"mode: {mode}")

@@ -52,6 +52,8 @@ from pathlib import Path, PurePosixPath
 
 from datalit.errors import InvalidArgument
 from datalit.exercise import Exercise
+from datalit.grading import handout
+from datalit.grading.handout import DUE_KEY, format_time, stamp_notebook, stamp_readme
 
 CANDIDATE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
 MAX_ROSTER_BYTES = 10 * 1024**2
@@ -443,6 +445,14 @@ class ReleaseSummary:
     """Where --force kept the previous release, keys and submissions of `replaced`."""
     moved_submissions: tuple[str, ...] = ()
     """Of `replaced`: those whose submission was moved into `backup`."""
+    due: dt.datetime | None = None
+    """The due time given to this release (aware UTC), if any."""
+    due_changed: tuple[str, ...] = ()
+    """Of `unchanged`: those whose recorded due time this release set or changed."""
+    handout: Path | None = None
+    """COURSE/handout/<exercise>/: one zip per candidate and mail-merge.csv."""
+    zips_written: int = 0
+    """Zips written now (the others already held these bytes)."""
 
     @property
     def count(self) -> int:
@@ -462,6 +472,11 @@ class ReleaseSummary:
             lines.append(
                 f"updated the roster's name or email in keys/ for {_names(list(self.roster_updated))}"
             )
+        if self.due_changed:
+            lines.append(
+                f"set the due time {format_time(self.due)} for {_names(list(self.due_changed))} "
+                "(their data and keys are unchanged)"
+            )
         if self.replaced:
             lines.append(
                 f"released {self.exercise} anew (--force) to {len(self.replaced)} candidate(s): "
@@ -474,6 +489,12 @@ class ReleaseSummary:
                     f"old data and were moved to {self.backup}/submitted: collect their work on "
                     "the new release (their earlier grades stay in the gradebook until then)"
                 )
+        if self.handout is not None and self.released:
+            lines.append(
+                f"hand-out: one zip per candidate in {self.handout} ({self.zips_written} written "
+                f"now) and {self.handout / handout.MAIL_MERGE} (id, name, email, due, zip) to "
+                "send them"
+            )
         if self.secret_created:
             lines.append(
                 f"created the cohort secret {self.secret_file}: back it up; without it the "
@@ -657,6 +678,7 @@ def _build_one(
     seed: int,
     files: _ReleaseFiles,
     work: Path,
+    due: dt.datetime | None = None,
 ) -> tuple[Path, Path]:
     """Build one candidate's keys and release folders in `work` (nothing visible yet)."""
     from datalit.exercise import compute_truth
@@ -684,6 +706,8 @@ def _build_one(
         "mode": files.mode,
         "student": student_fields(candidate),
     }
+    if due is not None:
+        answers[DUE_KEY] = format_time(due)
     (keys / "answers.json").write_text(_json_text(answers), encoding="utf-8")
     write_expected(keys / EXPECTED_DIR, exercise, truth["tables"], generated.raw)
     if files.suite is not None:
@@ -693,8 +717,10 @@ def _build_one(
         folder.mkdir()
         for name, text in practice_files(exercise, files.suite, truth["suite_parameters"]).items():
             (folder / name).write_text(text, encoding="utf-8")
-    (release / exercise.notebook).write_bytes(files.notebook)
-    (release / "README.md").write_text(files.readme, encoding="utf-8")
+    (release / exercise.notebook).write_bytes(
+        stamp_notebook(files.notebook, candidate.id, exercise.slug)
+    )
+    (release / "README.md").write_text(stamp_readme(files.readme, candidate.id), encoding="utf-8")
     (release / "requirements.txt").write_text(files.requirements, encoding="utf-8")
     (release / CHECK_SCRIPT).write_text(files.check_script, encoding="utf-8")
     return keys, release
@@ -768,8 +794,8 @@ class _Planned:
     keys: Path
     release: Path
     state: str
-    """new, same (nothing to write), tidy (same files, strays to drop), roster (name or email
-    changed), or changed (`reasons` say how)."""
+    """new, same (nothing to write), tidy (same files, strays to drop), roster (name, email or
+    due time changed: answers.json only), or changed (`reasons` say how)."""
     reasons: tuple[str, ...] = ()
 
 
@@ -818,9 +844,10 @@ def _plan_one(
         extras = extras or bool(set(old_files) - set(new_files))
     if reasons:
         return _Planned(candidate, seed, keys, release, "changed", tuple(reasons))
+    details = ("student", DUE_KEY)  # what answers.json records beside the variant itself
     if differing == ["keys/answers.json"] and {
-        k: v for k, v in old_answers.items() if k != "student"
-    } == {k: v for k, v in new_answers.items() if k != "student"}:
+        k: v for k, v in old_answers.items() if k not in details
+    } == {k: v for k, v in new_answers.items() if k not in details}:
         return _Planned(candidate, seed, keys, release, "roster")
     if differing:
         shown = ", ".join(differing[:3]) + (
@@ -901,6 +928,7 @@ def release(
     secret_file: Path | None = None,
     mode: str = "assessment",
     force: bool = False,
+    due: dt.datetime | None = None,
 ) -> ReleaseSummary:
     """Release `exercise` to every candidate of `roster` in the course folder `course`.
 
@@ -918,6 +946,10 @@ def release(
     already submitted, unless `force`: then their previous release, keys and submission are
     first moved into COURSE/backups/release-<ex>-<UTC time>/ and they are released anew.
 
+    `due` (aware) is recorded in each candidate's answers.json; without it, a candidate keeps
+    the due time recorded before. Every released candidate's folder is also zipped into
+    COURSE/handout/<ex>/<ex>-<c>.zip, listed in its mail-merge.csv (`datalit.grading.handout`).
+
     Raises:
         InvalidArgument: a bad roster or secret file, or a course path that is a file.
         ReleaseChanged: the release would replace released variants, without `force`.
@@ -933,10 +965,13 @@ def release(
     slug = exercise.slug
     with contextlib.ExitStack() as stack:
         plans = []
+        dues, before = {}, {}
         for c in candidates:
             seed = candidate_seed(slug, c.id, secret)
             work = stack.enter_context(_staging(layout, f"release-{c.id}"))
-            keys, rel = _build_one(exercise, layout, c, seed, files, work)
+            before[c.id] = handout.recorded_due(layout.keys_dir(c.id, slug) / "answers.json")
+            dues[c.id] = due or before[c.id]
+            keys, rel = _build_one(exercise, layout, c, seed, files, work, dues[c.id])
             plans.append(_plan_one(layout, slug, c, seed, keys, rel))
         changed = [p for p in plans if p.state == "changed"]
         backup, moved = None, ()
@@ -945,6 +980,13 @@ def release(
                 previous = sum(p.state != "new" for p in plans)
                 raise ReleaseChanged(_refusal(layout, slug, changed, previous))
             backup, moved = _backup_release(layout, slug, [p.candidate.id for p in changed])
+        student_changed = {
+            p.candidate.id
+            for p in plans
+            if p.state == "roster"
+            and _read_answers(p.keys / "answers.json").get("student")
+            != _read_answers(layout.keys_dir(p.candidate.id, slug) / "answers.json").get("student")
+        }
         released = []
         for p in plans:
             if p.state == "same":
@@ -964,6 +1006,13 @@ def release(
     def ids(*states: str) -> tuple[str, ...]:
         return tuple(p.candidate.id for p in plans if p.state in states)
 
+    zips = sum(
+        handout.write_zip(r.release_dir, handout.zip_path(layout.root, slug, r.id), slug)
+        for r in released
+    )
+    _write_mail_merge(layout, slug)
+    roster_changed = [p.candidate.id for p in plans if p.state == "roster"]
+    due_changed = tuple(c for c in roster_changed if dues[c] != before[c])
     return ReleaseSummary(
         exercise=slug,
         course=layout.root,
@@ -972,11 +1021,35 @@ def release(
         secret_created=created,
         new=ids("new"),
         unchanged=ids("same", "tidy", "roster"),
-        roster_updated=ids("roster"),
+        roster_updated=tuple(c for c in roster_changed if c in student_changed),
         replaced=ids("changed"),
         backup=backup,
         moved_submissions=moved,
+        due=due,
+        due_changed=due_changed,
+        handout=handout.handout_dir(layout.root, slug),
+        zips_written=zips,
     )
+
+
+def _write_mail_merge(layout: Course, slug: str) -> Path:
+    """The mail-merge list of everyone released `slug` in this course (not only this roster)."""
+    rows = []
+    for c in layout.released_candidates(slug):
+        answers = _read_answers(layout.keys_dir(c, slug) / "answers.json")
+        student = answers.get("student") if isinstance(answers.get("student"), dict) else {}
+        name = " ".join(v for v in (student.get("first_name"), student.get("last_name")) if v)
+        target = handout.zip_path(layout.root, slug, c)
+        rows.append(
+            {
+                "id": c,
+                "name": name,
+                "email": student.get("email", ""),
+                "due": answers.get(DUE_KEY, ""),
+                "zip": str(target.resolve()) if target.is_file() else "",
+            }
+        )
+    return handout.write_mail_merge(layout.root, slug, rows)
 
 
 # --- releasing feedback (assessment mode) ------------------------------------------------------
