@@ -15,7 +15,9 @@ that very JSON-able dict, so the two cannot drift apart):
   candidate's data required (their suite parameters, from COURSE/keys/<c>/<ex>/answers.json), the
   written finding (from COURSE/autograded/<c>/<ex>/), and a link to the rubric, copied to
   COURSE/reports/<exercise>/reviewer-notes.md and .html.
-- cohort: COURSE/reports/<exercise>/cohort.html, .json and .csv.
+- cohort: COURSE/reports/<exercise>/cohort.html, .json and .csv: every graded candidate, and
+  every released candidate who has not submitted (status "not submitted", counted in no mean,
+  median, distribution or catch rate), with when each submission came in and whether it was late.
 
 Everything that came from a candidate is untrusted text: Jinja2 autoescapes every value, text is
 cleaned of control and bidi-override characters (which can make a reviewer misread a value),
@@ -71,6 +73,7 @@ from datalit.grading.bounded import (
     size_text,
     within,
 )
+from datalit.grading.handout import format_time, late_text, lateness, recorded_due, submission_time
 from datalit.grading.manual import manual_grades
 from datalit.grading.record import check_candidate, write_atomic
 from datalit.grading.results import NEEDS_MANUAL, NOT_ATTEMPTED, GradeResult, PartScore
@@ -92,6 +95,8 @@ MAX_FINDING = 20_000
 RUBRIC_MD, RUBRIC_HTML = "reviewer-notes.md", "reviewer-notes.html"
 """The rubric (solutions/<slug>/reviewer-notes.md) as copied next to the reviewer views."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NOT_SUBMITTED = "not submitted"
+"""The cohort status of a released candidate with no submission (COURSE/submitted/<c>/<ex>/)."""
 STATUS_WORDS = {
     "scored": "scored",
     "not_attempted": "not attempted",
@@ -290,7 +295,8 @@ def cohort_report(
         results: Results of this run; they replace earlier reports of the same candidates.
         include_earlier: Also include candidates graded in earlier runs, read back from their
             reviewer JSON in the same folder (a run that regraded one candidate, or skipped
-            unchanged ones, still gives a cohort of everyone).
+            unchanged ones, still gives a cohort of everyone), and the released candidates who
+            have not submitted (status "not submitted", left out of every statistic).
 
     Returns:
         The path of cohort.html.
@@ -311,6 +317,11 @@ def cohort_report(
     graded = manual_grades(course, exercise)
     for candidate, row in rows.items():
         _with_manual(exercise, row, graded.get(candidate, []))
+    if include_earlier:
+        for candidate in _not_submitted(Path(course), exercise.slug, rows):
+            rows[candidate] = _not_submitted_row(exercise, candidate)
+    for candidate, row in rows.items():
+        row.update(submission_timing(Path(course), exercise.slug, candidate))
     view = _cohort_view(exercise, [rows[c] for c in sorted(rows)], anomalies)
     write_rubric(course=course, exercise=exercise)
     _write_view(
@@ -324,7 +335,7 @@ def cohort_report(
     )
     columns = ["candidate", "status", "auto_points", "max_auto_points"]
     columns += [f"part:{p['id']}" for p in view["parts"]]
-    columns += ["total_points", "needs_manual", "unsafe_no_sandbox"]
+    columns += ["total_points", "needs_manual", "unsafe_no_sandbox", "submitted_at", "late"]
     table = [
         {
             "candidate": r["candidate"],
@@ -335,6 +346,8 @@ def cohort_report(
             "total_points": r.get("total_points"),
             "needs_manual": " ".join(r["needs_manual"]),
             "unsafe_no_sandbox": r["unsafe_no_sandbox"],
+            "submitted_at": r.get("submitted_at", ""),
+            "late": "yes" if r.get("late") else "",
         }
         for r in view["candidates"]
     ]
@@ -358,6 +371,52 @@ def _with_manual(exercise: Exercise, row: dict, grades: list) -> None:
     row["total_points"] = (
         None if row["needs_manual"] else _number(float(row["auto_points"]) + manual)
     )
+
+
+def _not_submitted(course: Path, slug: str, rows: dict[str, dict]) -> list[str]:
+    """The released candidates of `slug` with neither a row nor a submission."""
+    from datalit.grading.course import Course
+
+    return [
+        c
+        for c in Course(course).released_candidates(slug)
+        if c not in rows and not (course / "submitted" / c / slug).is_dir()
+    ]
+
+
+def _not_submitted_row(exercise: Exercise, candidate: str) -> dict:
+    """The cohort row of a released candidate who has not submitted: no points, no evidence."""
+    return {
+        "candidate": candidate,
+        "status": NOT_SUBMITTED,
+        "auto_points": None,
+        "max_auto_points": _number(exercise.max_auto_points),
+        "parts": {},
+        "needs_manual": [],
+        "total_points": None,
+        "anomalies": {},
+        "unsafe_no_sandbox": False,
+    }
+
+
+def submission_timing(course: Path, slug: str, candidate: str) -> dict[str, Any]:
+    """When a candidate's submission came in and whether it was late: "submitted_at" and "due"
+    (ISO 8601 UTC, "" when unknown), "late" (bool) and "late_by" ("2 h 5 min", "" when on
+    time). The due time is the one recorded at release in keys/<c>/<ex>/answers.json; the
+    submission's time is collect's timestamp.txt (handout.submission_time)."""
+    from datalit.grading.course import CANDIDATE_ID
+
+    if not CANDIDATE_ID.match(candidate):  # no folder of the course can be this candidate's
+        return {"submitted_at": "", "due": "", "late": False, "late_by": ""}
+    due = recorded_due(Path(course) / "keys" / candidate / slug / "answers.json")
+    submitted = submission_time(Path(course), slug, candidate)
+    late = lateness(submitted, due)
+    return {
+        "submitted_at": format_time(submitted),
+        "due": format_time(due),
+        "late": late is not None,
+        "late_by": late_text(late),
+    }
 
 
 def refresh_held_view(*, course: Path, exercise: Exercise, candidate: str) -> bool:
@@ -924,8 +983,10 @@ def _type_title(type_: str, kwargs: dict | None) -> str:
 # --- the cohort -----------------------------------------------------------------------------
 
 
-def _earlier_summary(path: Path, exercise: Exercise) -> dict | None:
-    """The summary stored in a candidate's reviewer JSON, if it is one of ours and well formed."""
+def reviewer_record(path: Path, exercise: Exercise) -> dict | None:
+    """A candidate's reviewer JSON (COURSE/reports/<exercise>/<candidate>.json) read back, if it
+    is one of ours and well formed: its "summary" is the cohort row, its top level says which
+    notebook was graded ("submission_sha256") by which grader ("grader_version")."""
     if path.name.startswith("cohort"):
         return None
     try:
@@ -939,12 +1000,20 @@ def _earlier_summary(path: Path, exercise: Exercise) -> dict | None:
             and isinstance(summary["parts"], dict)
             and isinstance(summary["anomalies"], dict)
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         return None
-    return summary if ok else None
+    return data if ok else None
 
 
-def _cohort_view(exercise: Exercise, rows: list[dict], anomalies: list[str]) -> dict[str, Any]:
+def _earlier_summary(path: Path, exercise: Exercise) -> dict | None:
+    """The summary stored in a candidate's reviewer JSON, if it is one of ours and well formed."""
+    data = reviewer_record(path, exercise)
+    return data["summary"] if data is not None else None
+
+
+def _cohort_view(exercise: Exercise, listed: list[dict], anomalies: list[str]) -> dict[str, Any]:
+    # Candidates who have not submitted are listed, but no statistic counts them.
+    rows = [r for r in listed if r["status"] != NOT_SUBMITTED]
     totals = [r["auto_points"] for r in rows]
     parts = []
     for part in exercise.parts:
@@ -983,12 +1052,13 @@ def _cohort_view(exercise: Exercise, rows: list[dict], anomalies: list[str]) -> 
         "exercise": {"slug": exercise.slug, "title": _text(exercise.title)},
         "max_auto_points": _number(exercise.max_auto_points),
         "count": len(rows),
+        "not_submitted": len(listed) - len(rows),
         "mean_auto_points": _number(statistics.fmean(totals)) if totals else None,
         "median_auto_points": _number(statistics.median(totals)) if totals else None,
         "distribution": _bins(totals, float(exercise.max_auto_points)),
         "parts": parts,
         "anomalies": caught,
-        "candidates": rows,
+        "candidates": listed,
         "rubric": RUBRIC_HTML if _rubric(exercise) is not None else None,
     }
 
@@ -1293,4 +1363,14 @@ def _write(path: Path, text: str) -> None:
     write_atomic(path, text)
 
 
-__all__ = ["Reports", "bar_chart", "cohort_report", "csv_cell", "histogram", "report"]
+__all__ = [
+    "NOT_SUBMITTED",
+    "Reports",
+    "bar_chart",
+    "cohort_report",
+    "csv_cell",
+    "histogram",
+    "report",
+    "reviewer_record",
+    "submission_timing",
+]

@@ -576,6 +576,56 @@ def test_the_cohort_report_summarizes_every_candidate(tmp_path):
     assert json.loads(only.with_suffix(".json").read_text())["count"] == 1
 
 
+def test_released_candidates_who_did_not_submit_are_listed_but_counted_nowhere(tmp_path):
+    for candidate in ("ada", "bo", "cy"):
+        (tmp_path / "release" / candidate / EXERCISE.slug).mkdir(parents=True)
+    keys = tmp_path / "keys" / "bo" / EXERCISE.slug
+    keys.mkdir(parents=True)
+    (keys / "answers.json").write_text(json.dumps({"due": "2026-01-01T10:00:00Z"}))
+    submitted = tmp_path / "submitted" / "bo" / EXERCISE.slug
+    submitted.mkdir(parents=True)
+    (submitted / "timestamp.txt").write_text("2026-01-01 12:30:00.000000 UTC\n")
+    (tmp_path / "submitted" / "cy" / EXERCISE.slug).mkdir(parents=True)  # not graded yet
+    ada, bo = graded("ada"), graded("bo", score=part_scores(validation(), fraction=0.5))
+    for r in (ada, bo):
+        report(course=tmp_path, exercise=EXERCISE, result=r, kit_anomalies=KIT)
+    path = cohort_report(course=tmp_path, exercise=EXERCISE, results=[])
+    data = json.loads(path.with_suffix(".json").read_text())
+    by_id = {r["candidate"]: r for r in data["candidates"]}
+    assert sorted(by_id) == ["ada", "bo"]  # cy submitted: not graded yet is not "not submitted"
+    assert (data["count"], data["not_submitted"]) == (2, 0)
+
+    shutil.rmtree(tmp_path / "submitted" / "cy")
+    data = json.loads(
+        cohort_report(course=tmp_path, exercise=EXERCISE, results=[])
+        .with_suffix(".json")
+        .read_text()
+    )
+    by_id = {r["candidate"]: r for r in data["candidates"]}
+    assert by_id["cy"]["status"] == "not submitted"
+    assert by_id["cy"]["auto_points"] is None
+    assert (data["count"], data["not_submitted"]) == (2, 1)
+    totals = [ada.score.auto_points, bo.score.auto_points]
+    assert data["mean_auto_points"] == pytest.approx(sum(totals) / 2, abs=0.01)
+    assert sum(b["count"] for b in data["distribution"]) == 2
+    assert next(p for p in data["parts"] if p["kind"] == "manual")["pending"] == 2
+    assert all(a["checked"] == 2 for a in data["anomalies"] if a["checked"])
+    assert (by_id["bo"]["submitted_at"], by_id["bo"]["late"]) == ("2026-01-01T12:30:00Z", True)
+    assert by_id["bo"]["late_by"] == "2 h 30 min"
+    assert (by_id["ada"]["submitted_at"], by_id["ada"]["late"]) == ("", False)
+    with (tmp_path / "reports/orders-cleanup/cohort.csv").open(newline="") as fh:
+        rows = {r["candidate"]: r for r in csv.DictReader(fh)}
+    assert rows["cy"]["status"] == "not submitted"
+    assert rows["cy"]["auto_points"] == rows["cy"]["total_points"] == ""
+    assert (rows["bo"]["submitted_at"], rows["bo"]["late"]) == ("2026-01-01T12:30:00Z", "yes")
+    assert rows["ada"]["late"] == ""
+    page = path.read_text()
+    assert "1 released, not submitted" in page
+    assert "late by 2 h 30 min" in page
+    assert 'href="cy.html"' not in page  # no reviewer page to link to
+    assert_self_contained(page)
+
+
 @pytest.mark.skipif(
     not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")),
     reason="no Chromium here to render the page (`make test` installs it when run as root)",
