@@ -44,6 +44,7 @@ import secrets
 import shutil
 import stat
 import struct
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -1133,6 +1134,14 @@ class CollectedSubmission:
     stale: tuple = ()
     """The reviewer's grades of the replaced submission, cleared from the gradebook
     (`datalit.grading.record.StaleGrade`); they are also in `replaced`/manual-grades.json."""
+    submitted_at: dt.datetime | None = None
+    """The submission's own time (its newest file time), as written to timestamp.txt."""
+    due: dt.datetime | None = None
+    """The candidate's due time recorded at release, if any."""
+
+    @property
+    def late_by(self) -> dt.timedelta | None:
+        return handout.lateness(self.submitted_at, self.due)
 
 
 @dataclass(frozen=True)
@@ -1165,6 +1174,14 @@ class CollectSummary:
         for c in self.collected:
             for note in c.notes:
                 lines.append(f"  {c.candidate}: {note}")
+        late = [c for c in self.collected if c.late_by is not None]
+        if late:
+            lines.append(f"{len(late)} late submission(s):")
+            lines += [
+                f"  {c.candidate}: submitted {format_time(c.submitted_at)}, "
+                f"{handout.late_text(c.late_by)} after the due time {format_time(c.due)}"
+                for c in late
+            ]
         if self.problems:
             lines.append(f"{len(self.problems)} item(s) not collected:")
             lines += [f"  {p.item!r}: {p.reason}" for p in self.problems]
@@ -1242,8 +1259,9 @@ def _open_regular(path: Path, cap: int, what: str):
     return os.fdopen(fd, "rb")
 
 
-def _write_new(dest: Path, chunks, cap: int, name: str) -> int:
-    """Write `chunks` to the new file `dest`, stopping past `cap` bytes; returns bytes written."""
+def _write_new(dest: Path, chunks, cap: int, name: str, mtime: float | None = None) -> int:
+    """Write `chunks` to the new file `dest`, stopping past `cap` bytes; returns bytes written.
+    `mtime` is the file's time in the submission (kept: the newest is the submission's time)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     written = 0
@@ -1253,7 +1271,29 @@ def _write_new(dest: Path, chunks, cap: int, name: str) -> int:
             if written > cap:
                 raise _Rejected(f"{name!r} unpacks to more than it declares or is allowed")
             out.write(chunk)
+        if mtime is not None:
+            out.flush()  # a later flush would set the time to now
+            with contextlib.suppress(OSError, ValueError, OverflowError):
+                os.utime(out.fileno(), (mtime, mtime))
     return written
+
+
+def _zip_mtime(info: zipfile.ZipInfo) -> float | None:
+    """An archive member's time: the UTC time of the extended-timestamp field (0x5455) that
+    Info-ZIP and most archivers write, else the DOS time, which is local time on the machine
+    that made the zip (read as this machine's local time). None when it does not parse."""
+    extra = info.extra
+    at = 0
+    while at + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4 : at + 4 + size]
+        if tag == 0x5455 and len(body) >= 5 and body[0] & 1:
+            return float(struct.unpack_from("<I", body, 1)[0])
+        at += 4 + size
+    try:
+        return time.mktime((*info.date_time, 0, 0, -1))
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
 def _chunks(fh, size: int = 1024**2):
@@ -1304,7 +1344,13 @@ def _unpack_zip(archive: Path, dest: Path, limits: SubmissionLimits) -> tuple[in
                 plan = _plan_zip(infos, limits, budget)
                 files = 0
                 for info, rel in plan:
-                    _write_new(dest / rel, _member_chunks(zf, info), info.file_size, str(rel))
+                    _write_new(
+                        dest / rel,
+                        _member_chunks(zf, info),
+                        info.file_size,
+                        str(rel),
+                        _zip_mtime(info),
+                    )
                     files += 1
         except _Rejected:
             raise
@@ -1384,9 +1430,9 @@ def _copy_folder(source: Path, dest: Path, limits: SubmissionLimits) -> tuple[in
                 stack.append((Path(entry.path), rel))
                 continue
             with _open_regular(Path(entry.path), limits.max_file_bytes, repr(str(rel))) as fh:
-                size = os.fstat(fh.fileno()).st_size
-                budget.add(str(rel), size)
-                _write_new(dest / rel, _chunks(fh), size, str(rel))
+                info = os.fstat(fh.fileno())
+                budget.add(str(rel), info.st_size)
+                _write_new(dest / rel, _chunks(fh), info.st_size, str(rel), info.st_mtime)
             files += 1
     return files, budget.bytes
 
@@ -1405,11 +1451,34 @@ def _hoist_single_folder(stage: Path) -> None:
         parked.rmdir()
 
 
+def _narrow_to_exercise(stage: Path, exercise: Exercise) -> str | None:
+    """A candidate's folder holding several exercises: when one child folder is named for this
+    exercise (its slug or its notebook's name, ignoring case), it alone is the submission."""
+    names = {exercise.slug.casefold(), Path(exercise.notebook).stem.casefold()}
+    children = [p for p in stage.iterdir() if p.name != "timestamp.txt"]
+    match = [p for p in children if p.is_dir() and p.name.casefold() in names]
+    if len(match) != 1 or len(children) == 1:
+        return None
+    inner = match[0]
+    parked = stage.parent / f".narrow-{secrets.token_hex(4)}"
+    inner.rename(parked)
+    for child in stage.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    for child in parked.iterdir():
+        child.rename(stage / child.name)
+    parked.rmdir()
+    return f"took the folder {inner.name}/ (the others are other exercises' work)"
+
+
 def _place_notebook(stage: Path, exercise: Exercise, limits: SubmissionLimits) -> list[str]:
     """Make sure the submission's notebook is at `<stage>/<exercise.notebook>`; returns notes."""
     _hoist_single_folder(stage)
+    notes = [n for n in [_narrow_to_exercise(stage, exercise)] if n]
+    _hoist_single_folder(stage)
     target = stage / exercise.notebook
-    notes = []
     if not target.is_file():
         found = sorted(
             p
@@ -1420,6 +1489,8 @@ def _place_notebook(stage: Path, exercise: Exercise, limits: SubmissionLimits) -
         )
         if not found:
             raise _Rejected("contains no notebook (.ipynb)")
+        if len(found) > 1:
+            found = _this_exercise(found, exercise, limits) or found
         if len(found) > 1:
             names = ", ".join(str(p.relative_to(stage)) for p in found[:5])
             raise _Rejected(
@@ -1439,6 +1510,20 @@ def _place_notebook(stage: Path, exercise: Exercise, limits: SubmissionLimits) -
     return notes
 
 
+def _this_exercise(found: list[Path], exercise: Exercise, limits: SubmissionLimits) -> list[Path]:
+    """Of several notebooks, the one named like this exercise's (ignoring case) or, failing
+    that, the one stamped for this exercise at release; [] when neither picks exactly one."""
+    named = [p for p in found if p.name.casefold() == exercise.notebook.casefold()]
+    if len(named) == 1:
+        return named
+    stamped = [
+        p
+        for p in found
+        if (handout.stamped_id(p, limits.max_notebook_bytes) or ("", ""))[1] == exercise.slug
+    ]
+    return stamped if len(stamped) == 1 else []
+
+
 def _timestamp(mtime: float) -> str:
     # nbgrader's timestamp.txt format; the submission's own timestamp.txt (if any) is replaced:
     # a candidate must not set their own submission time.
@@ -1446,10 +1531,12 @@ def _timestamp(mtime: float) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC") + "\n"
 
 
-def _source_items(source: Path) -> tuple[dict[str, list[os.DirEntry]], list[CollectProblem]]:
-    """Group the source folder's entries by candidate id."""
-    grouped: dict[str, list[os.DirEntry]] = {}
-    problems = []
+ITEM_SUFFIXES = (".zip", ".ipynb")
+
+
+def _source_items(source: Path) -> tuple[list[os.DirEntry], list[CollectProblem]]:
+    """The source folder's folders, zips and notebooks (any names: whose each is comes later)."""
+    items, problems = [], []
     with os.scandir(source) as entries:
         listed = sorted(entries, key=lambda e: e.name)
     for entry in listed:
@@ -1457,26 +1544,131 @@ def _source_items(source: Path) -> tuple[dict[str, list[os.DirEntry]], list[Coll
             continue
         if entry.is_symlink():
             problems.append(CollectProblem(entry.name, "is a symbolic link; not followed"))
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            candidate = entry.name
-        elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(
-            (".zip", ".ipynb")
+        elif entry.is_dir(follow_symlinks=False) or (
+            entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(ITEM_SUFFIXES)
         ):
-            candidate = entry.name.rsplit(".", 1)[0]
+            items.append(entry)
         else:
-            problems.append(
-                CollectProblem(entry.name, "is not a <candidate>.zip, <candidate>.ipynb or folder")
+            problems.append(CollectProblem(entry.name, "is not a .zip, an .ipynb or a folder"))
+    return items, problems
+
+
+def _named_candidate(entry: os.DirEntry, known: set[str]) -> str | None:
+    """The candidate an item is named for (<c>/, <c>.zip, <c>.ipynb), matched ignoring case
+    (roster ids are unique ignoring case), or None."""
+    stem = entry.name
+    if not entry.is_dir(follow_symlinks=False):
+        stem = stem.rsplit(".", 1)[0]
+    if stem in known:
+        return stem
+    return next((k for k in sorted(known) if k.casefold() == stem.casefold()), None)
+
+
+@dataclass
+class _Staged:
+    """One source item unpacked into staging, before it is known to be whose."""
+
+    entry: os.DirEntry
+    stage: Path
+    files: int
+    size: int
+    notes: list[str]
+    stamp: tuple[str, str] | None
+    """(candidate, exercise) stamped in its notebook at release, if it still carries it."""
+    submitted_at: dt.datetime
+
+
+def _newest_time(stage: Path, bound: float) -> tuple[float, str | None]:
+    """The submission's own time: its newest file time, kept by unpacking (a zip's member
+    times, a folder's file times). A time past `bound` (when the zip or notebook arrived, or
+    now) cannot be right (a wrong clock): then `bound`, with a note."""
+    times = [
+        p.stat().st_mtime
+        for p in stage.rglob("*")
+        if p.is_file() and not p.is_symlink() and p.name != "timestamp.txt"
+    ]
+    newest = max(times, default=bound)
+    if newest > bound:
+        return (
+            bound,
+            "its files carry times later than it arrived (a wrong clock?): used its arrival time",
+        )
+    return newest, None
+
+
+def _stage_one(
+    exercise: Exercise, entry: os.DirEntry, stage: Path, limits: SubmissionLimits
+) -> _Staged:
+    path = Path(entry.path)
+    arrived = entry.stat(follow_symlinks=False).st_mtime
+    if entry.is_dir(follow_symlinks=False):
+        files, size = _copy_folder(path, stage, limits)
+        arrived = time.time()  # a folder's own time does not move when a file in it changes
+    elif entry.name.lower().endswith(".zip"):
+        files, size = _unpack_zip(path, stage, limits)
+    else:
+        with _open_regular(path, limits.max_notebook_bytes, "the notebook") as fh:
+            mtime = os.fstat(fh.fileno()).st_mtime
+            size = _write_new(
+                stage / exercise.notebook,
+                _chunks(fh),
+                limits.max_notebook_bytes,
+                entry.name,
+                mtime,
             )
-            continue
-        problem = _id_problem(candidate)
-        if problem:
-            problems.append(
-                CollectProblem(entry.name, f"is not named by a candidate id: {problem}")
-            )
-            continue
-        grouped.setdefault(candidate, []).append(entry)
-    return grouped, problems
+        files = 1
+    notes = _place_notebook(stage, exercise, limits)
+    (stage / "timestamp.txt").unlink(missing_ok=True)
+    own, note = _newest_time(stage, max(arrived, 0.0))
+    if note:
+        notes.append(note)
+    (stage / "timestamp.txt").write_text(_timestamp(own), encoding="utf-8")
+    stamp = handout.stamped_id(stage / exercise.notebook, limits.max_notebook_bytes)
+    return _Staged(
+        entry, stage, files, size, notes, stamp, dt.datetime.fromtimestamp(own, tz=dt.UTC)
+    )
+
+
+def _whose(staged: _Staged, exercise: Exercise, known: set[str]) -> str:
+    """The candidate a staged submission belongs to: the one its name names, checked against
+    the id stamped in its notebook; or, for an item named anything else, that id.
+
+    Raises:
+        _Rejected: no candidate, or name and stamp disagree (a notebook handed on?).
+    """
+    named = _named_candidate(staged.entry, known)
+    stamped, slug = staged.stamp or (None, None)
+    if slug is not None and slug != exercise.slug:
+        raise _Rejected(
+            f"its notebook was released for the exercise {slug!r}, not {exercise.slug}: collect "
+            f"it with `datalit collect {slug}`"
+        )
+    if named and stamped and stamped.casefold() != named.casefold():
+        raise _Rejected(
+            f"it is named for {named!r} but its notebook was released to {stamped!r}: check who "
+            "sent it, and rename it to the candidate it belongs to"
+        )
+    if named:
+        if staged.entry.name.rsplit(".", 1)[0] != named and staged.entry.name != named:
+            staged.notes.append(f"matched {staged.entry.name!r} to {named!r} (ignoring case)")
+        return named
+    if stamped is None:
+        stem = staged.entry.name
+        if not staged.entry.is_dir(follow_symlinks=False):
+            stem = stem.rsplit(".", 1)[0]
+        raise _Rejected(
+            f"unknown candidate {stem!r}: no release of {exercise.slug} for them, and its "
+            "notebook carries no candidate id (datalit stamps one at release; a notebook made "
+            "elsewhere has none): name it <candidate>.zip, <candidate>.ipynb or <candidate>/"
+        )
+    match = next((k for k in known if k.casefold() == stamped.casefold()), None)
+    if match is None:
+        raise _Rejected(
+            f"its notebook was released to {stamped!r}, who has no release of "
+            f"{exercise.slug} in this course"
+        )
+    staged.notes.append(f"matched {staged.entry.name!r} to {match!r} by the id in its notebook")
+    return match
 
 
 def _backup_name(folder: Path) -> Path:
@@ -1534,48 +1726,36 @@ def _mark_stale(
     return stale, target
 
 
-def _collect_one(
-    exercise: Exercise,
-    layout: Course,
-    candidate: str,
-    entry: os.DirEntry,
-    limits: SubmissionLimits,
+def _install_submission(
+    exercise: Exercise, layout: Course, candidate: str, staged: _Staged
 ) -> CollectedSubmission:
-    path = Path(entry.path)
-    with _staging(layout, f"collect-{candidate}") as work:
-        stage = work / "submission"
-        stage.mkdir()
-        if entry.is_dir(follow_symlinks=False):
-            files, size = _copy_folder(path, stage, limits)
-        elif entry.name.lower().endswith(".zip"):
-            files, size = _unpack_zip(path, stage, limits)
-        else:
-            with _open_regular(path, limits.max_notebook_bytes, "the notebook") as fh:
-                size = _write_new(
-                    stage / exercise.notebook, _chunks(fh), limits.max_notebook_bytes, entry.name
-                )
-            files = 1
-        notes = _place_notebook(stage, exercise, limits)
-        (stage / "timestamp.txt").unlink(missing_ok=True)
-        (stage / "timestamp.txt").write_text(
-            _timestamp(entry.stat(follow_symlinks=False).st_mtime), encoding="utf-8"
-        )
-        folder = layout.submitted_dir(candidate, exercise.slug)
-        keep = None
-        if folder.is_dir() and not folder.is_symlink():
-            # The same files sent again (only their time differs): keep the first time.
-            old, new = _file_hashes(folder), _file_hashes(stage)
-            old.pop("timestamp.txt", None)
-            new.pop("timestamp.txt", None)
-            if old == new:
-                notes.append("the same submission as the one already collected; left as it was")
-                return CollectedSubmission(
-                    candidate, path, folder, folder / exercise.notebook, files, size, tuple(notes)
-                )
-            keep = _backup_name(folder)
-        _replace_dir(stage, folder, keep)
-        if keep is not None:
-            notes.append(f"replaced the previous submission (kept in {keep})")
+    """Swap a staged submission into submitted/<c>/<ex>/, keeping the one it replaces."""
+    path, stage, notes = Path(staged.entry.path), staged.stage, staged.notes
+    folder = layout.submitted_dir(candidate, exercise.slug)
+    due = handout.recorded_due(layout.keys_dir(candidate, exercise.slug) / "answers.json")
+    keep = None
+    if folder.is_dir() and not folder.is_symlink():
+        # The same files sent again (only their time differs): keep the first time.
+        old, new = _file_hashes(folder), _file_hashes(stage)
+        old.pop("timestamp.txt", None)
+        new.pop("timestamp.txt", None)
+        if old == new:
+            notes.append("the same submission as the one already collected; left as it was")
+            return CollectedSubmission(
+                candidate,
+                path,
+                folder,
+                folder / exercise.notebook,
+                staged.files,
+                staged.size,
+                tuple(notes),
+                submitted_at=handout.submission_time(layout.root, exercise.slug, candidate),
+                due=due,
+            )
+        keep = _backup_name(folder)
+    _replace_dir(stage, folder, keep)
+    if keep is not None:
+        notes.append(f"replaced the previous submission (kept in {keep})")
     stale, kept_in = _mark_stale(layout, exercise, candidate, folder / exercise.notebook, keep)
     if stale:
         graded = ", ".join(
@@ -1593,12 +1773,22 @@ def _collect_one(
         source=path,
         folder=folder,
         notebook=folder / exercise.notebook,
-        files=files,
-        bytes=size,
+        files=staged.files,
+        bytes=staged.size,
         notes=tuple(notes),
         replaced=keep,
         stale=stale,
+        submitted_at=staged.submitted_at.replace(microsecond=0),
+        due=due,
     )
+
+
+def _refusal_of(exc: Exception) -> str:
+    if isinstance(exc, _Rejected):
+        return f"refused: {exc}"
+    if isinstance(exc, OSError):
+        return f"could not be copied: {exc.strerror or exc}"
+    return f"could not be collected ({type(exc).__name__}: {exc})"
 
 
 def collect(
@@ -1630,44 +1820,47 @@ def collect(
         )
     layout = Course(Path(course))
     known = set(layout.released_candidates(exercise.slug))
-    grouped, problems = _source_items(source)
+    items, problems = _source_items(source)
     collected = []
-    if known:
+    if not known:
+        problems += [
+            CollectProblem(
+                e.name, f"no candidate has a release of {exercise.slug} in {layout.root}"
+            )
+            for e in items
+        ]
+        items = []
+    else:
         layout.ensure()
-    for candidate, entries in grouped.items():
-        if len(entries) > 1:
-            names = ", ".join(e.name for e in entries)
-            for e in entries:
-                problems.append(
-                    CollectProblem(
-                        e.name,
-                        f"several submissions for {candidate!r} ({names}); keep one",
-                        candidate,
+    with contextlib.ExitStack() as stack:
+        claims: dict[str, list[_Staged]] = {}
+        for n, entry in enumerate(items):
+            try:
+                work = stack.enter_context(_staging(layout, f"collect-{n}"))
+                stage = work / "submission"
+                stage.mkdir()
+                staged = _stage_one(exercise, entry, stage, limits)
+                claims.setdefault(_whose(staged, exercise, known), []).append(staged)
+            except Exception as exc:  # hostile input must not stop the others' collection
+                named = _named_candidate(entry, known) or ""
+                problems.append(CollectProblem(entry.name, _refusal_of(exc), named))
+        for candidate in sorted(claims):
+            claimed = claims[candidate]
+            if len(claimed) > 1:
+                names = ", ".join(s.entry.name for s in claimed)
+                for s in claimed:
+                    problems.append(
+                        CollectProblem(
+                            s.entry.name,
+                            f"several submissions for {candidate!r} ({names}); keep one",
+                            candidate,
+                        )
                     )
-                )
-            continue
-        entry = entries[0]
-        if candidate not in known:
-            hint = next((k for k in sorted(known) if k.lower() == candidate.lower()), None)
-            reason = f"unknown candidate {candidate!r}: no release of {exercise.slug} for them"
-            if hint:
-                reason += f" (did you mean {hint!r}?)"
-            problems.append(CollectProblem(entry.name, reason, candidate))
-            continue
-        try:
-            collected.append(_collect_one(exercise, layout, candidate, entry, limits))
-        except _Rejected as exc:
-            problems.append(CollectProblem(entry.name, f"refused: {exc}", candidate))
-        except OSError as exc:
-            problems.append(
-                CollectProblem(entry.name, f"could not be copied: {exc.strerror or exc}", candidate)
-            )
-        except Exception as exc:  # hostile input must not stop the other candidates' collection
-            problems.append(
-                CollectProblem(
-                    entry.name, f"could not be collected ({type(exc).__name__}: {exc})", candidate
-                )
-            )
+                continue
+            try:
+                collected.append(_install_submission(exercise, layout, candidate, claimed[0]))
+            except Exception as exc:
+                problems.append(CollectProblem(claimed[0].entry.name, _refusal_of(exc), candidate))
     return CollectSummary(
         exercise=exercise.slug,
         course=layout.root,

@@ -176,8 +176,13 @@ def test_release_layout(released):
         assert stored["suite_parameters"]["clean_order_rows"] > 0
         assert (keys / "key" / "answer_key.csv").is_file()
         assert (keys / "key" / "clean" / "orders.parquet").is_file()
-        notebook = (rel / NOTEBOOK).read_bytes()
-        assert notebook == (EXERCISE.folder / NOTEBOOK).read_bytes()
+        # The exercise's release notebook, cells unchanged, stamped with whose it is.
+        released_nb = json.loads((rel / NOTEBOOK).read_text(encoding="utf-8"))
+        source_nb = json.loads((EXERCISE.folder / NOTEBOOK).read_text(encoding="utf-8"))
+        assert released_nb["cells"] == source_nb["cells"]
+        assert released_nb["metadata"].pop("datalit") == {"candidate": cand, "exercise": SLUG}
+        assert released_nb["metadata"] == source_nb["metadata"]
+        assert f"Candidate id: `{cand}`" in (rel / "README.md").read_text(encoding="utf-8")
     assert stat.S_IMODE((course / "keys").stat().st_mode) == 0o700
 
 
@@ -244,7 +249,11 @@ def test_nothing_secret_reaches_release(released):
 def test_release_readme_describes_the_grading_environment(released):
     _, course, _ = released
     readme = (course / "release" / "alice" / SLUG / "README.md").read_text(encoding="utf-8")
-    assert readme.startswith((EXERCISE.folder / "README.md").read_text(encoding="utf-8").rstrip())
+    brief = (EXERCISE.folder / "README.md").read_text(encoding="utf-8").rstrip()
+    title, _, body = brief.partition("\n")
+    stamp = "*Candidate id: `alice`. It is recorded in the notebook too"
+    assert readme.startswith(title + "\n\n" + stamp)  # the id right under the title
+    assert body in readme
     assert "## Grading environment" in readme
     for name in ("pandas", "numpy", "pyarrow"):
         assert f"{name} {metadata.version(name)}" in readme
@@ -466,18 +475,20 @@ def test_collect_reports_unknown_invalid_and_ambiguous_items(course, source):
     write(source / ".DS_Store", "junk")
     os.symlink(source / "readme.txt", source / "c-3_po.ipynb")
     summary = collect(exercise=EXERCISE, course=course, source=source)
-    assert summary.collected == ()
+    # A name differing only in case is the candidate (roster ids are unique ignoring case).
+    assert [c.candidate for c in summary.collected] == ["alice"]
+    assert "matched 'Alice.ipynb' to 'alice' (ignoring case)" in summary.collected[0].notes
     reasons = {p.item: p.reason for p in summary.problems}
     assert "unknown candidate 'mallory'" in reasons["mallory.ipynb"]
-    assert "did you mean 'alice'?" in reasons["Alice.ipynb"]
-    assert "contains ' '" in reasons["bad name.ipynb"]
+    assert "carries no candidate id" in reasons["mallory.ipynb"]
+    assert "unknown candidate 'bad name'" in reasons["bad name.ipynb"]
     assert "several submissions for 'bob.smith'" in reasons["bob.smith.zip"]
     assert "several submissions" in reasons["bob.smith.ipynb"]
-    assert "is not a <candidate>.zip" in reasons["readme.txt"]
+    assert "is not a .zip, an .ipynb or a folder" in reasons["readme.txt"]
     assert "symbolic link" in reasons["c-3_po.ipynb"]
     assert ".DS_Store" not in reasons
-    assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())
-    assert "7 item(s) not collected" in summary.describe()
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alice"]
+    assert "6 item(s) not collected" in summary.describe()
 
 
 def test_collect_source_must_be_a_folder(course, tmp_path):
@@ -688,5 +699,5 @@ def test_mutated_archives_are_collected_or_refused_never_raised(course, source):
 def test_collect_into_a_course_without_releases_creates_nothing(tmp_path, source):
     write(source / "alice.ipynb", notebook_text())
     summary = collect(exercise=EXERCISE, course=tmp_path / "empty-course", source=source)
-    assert "unknown candidate 'alice'" in summary.problems[0].reason
+    assert "no candidate has a release of" in summary.problems[0].reason
     assert not (tmp_path / "empty-course").exists()
