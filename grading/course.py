@@ -567,6 +567,22 @@ def requirements_text(mode: str = "assessment") -> str:
     return text
 
 
+LAB_REQUIREMENTS = "requirements-jupyterlab.txt"
+
+
+def lab_requirements_text() -> str:
+    """requirements-jupyterlab.txt: what a candidate installs to open and run the notebook:
+    the grader's pins plus the JupyterLab (and its Python kernel) this datalit was tested with."""
+    lab = metadata.version("jupyterlab")
+    kernel = metadata.version("ipykernel")
+    return (
+        '# What you need to open and run the notebook (see README.md, "Opening the notebook").\n'
+        "-r requirements.txt\n"
+        f"jupyterlab=={lab}\n"
+        f"ipykernel=={kernel}\n"
+    )
+
+
 def _field_text(kind: str) -> str:
     return {"ids": "a list of ids", "numeric": "a number, or an object of numbers"}[kind]
 
@@ -615,6 +631,21 @@ The files your notebook must write (paths relative to the notebook):
 
 `python {CHECK_SCRIPT}` checks that these files exist and have this shape. It does not score them.
 {_mode_text(mode)}
+## Opening the notebook
+
+In this folder, with Python {platform.python_version().rsplit(".", 1)[0]} or newer:
+
+```
+python -m venv .venv
+.venv/bin/pip install -r {LAB_REQUIREMENTS}
+.venv/bin/jupyter lab {exercise.notebook}
+```
+
+(On Windows: `.venv\\Scripts\\pip` and `.venv\\Scripts\\jupyter`.)
+
+JupyterLab is not needed for grading: the grader runs the notebook with the libraries of
+`requirements.txt` only.
+
 ## Parts and points
 
 | part | points |
@@ -645,6 +676,7 @@ class _ReleaseFiles:
     notebook: bytes
     readme: str
     requirements: str
+    lab_requirements: str
     check_script: str
     mode: str
     suite: dict | None
@@ -666,6 +698,7 @@ def _release_files(exercise: Exercise, mode: str = "assessment") -> _ReleaseFile
         notebook=practice_notebook(notebook) if practice else notebook,
         readme=readme_text(exercise, mode),
         requirements=requirements_text(mode),
+        lab_requirements=lab_requirements_text(),
         check_script=check_outputs_script(exercise),
         mode=mode,
         suite=load_suite(exercise) if practice else None,
@@ -723,6 +756,7 @@ def _build_one(
     )
     (release / "README.md").write_text(stamp_readme(files.readme, candidate.id), encoding="utf-8")
     (release / "requirements.txt").write_text(files.requirements, encoding="utf-8")
+    (release / LAB_REQUIREMENTS).write_text(files.lab_requirements, encoding="utf-8")
     (release / CHECK_SCRIPT).write_text(files.check_script, encoding="utf-8")
     return keys, release
 

@@ -168,6 +168,7 @@ def test_release_layout(released):
             "data/orders.csv",
             "data/products.csv",
             NOTEBOOK,
+            "requirements-jupyterlab.txt",
             "requirements.txt",
         ]
         keys = course / "keys" / cand / SLUG
@@ -267,6 +268,13 @@ def test_release_readme_describes_the_grading_environment(released):
     requirements = (course / "release" / "alice" / SLUG / "requirements.txt").read_text()
     pins = [line for line in requirements.splitlines() if not line.startswith("#")]
     assert pins == [f"{n}=={metadata.version(n)}" for n in ("pandas", "numpy", "pyarrow")]
+    lab = (course / "release" / "alice" / SLUG / "requirements-jupyterlab.txt").read_text()
+    assert [line for line in lab.splitlines() if not line.startswith("#")] == [
+        "-r requirements.txt",
+        f"jupyterlab=={metadata.version('jupyterlab')}",
+        f"ipykernel=={metadata.version('ipykernel')}",
+    ]
+    assert "pip install -r requirements-jupyterlab.txt" in readme
 
 
 def test_rerelease_is_idempotent_and_replaces_whole_folders(released):
