@@ -11,17 +11,16 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from datalit.exercise import load_exercise
 from datalit.grading.manual import manual_grades
+from tests.formgrader_api import grade_in_formgrader as grade_finding
+from tests.formgrader_api import running_formgrader
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
@@ -52,64 +51,14 @@ def course(tmp_path_factory) -> Path:
     return course
 
 
-TOKEN = "datalit-test-token"
-
-
 @pytest.fixture(scope="module")
 def formgrader(course):
-    """`jupyter server` started in the course folder on a free loopback port, as docs/grading.md
-    says (as root here, hence --allow-root); yields a function calling formgrader's API."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            str(BIN / "jupyter"),
-            *("server", "--no-browser", "--allow-root", "--ip", "127.0.0.1"),
-            *(f"--port={port}", f"--IdentityProvider.token={TOKEN}"),
-        ],
-        cwd=course,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def call(path: str, body: dict | None = None):
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}{path}",
-            data=None if body is None else json.dumps(body).encode(),
-            method="GET" if body is None else "PUT",
-            headers={"Authorization": f"token {TOKEN}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return json.loads(text) if path.startswith("/formgrader/api") else text
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            call("/formgrader/api/status")
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("formgrader did not start")
-            time.sleep(0.5)
-    yield call
-    server.terminate()
-    server.wait(timeout=30)
+    with running_formgrader(course) as call:
+        yield call
 
 
 def grade_in_formgrader(call, candidate: str, score: float, comment: str) -> None:
-    """What formgrader's grading page does when a reviewer scores the finding and types a
-    comment: PUT the Grade's manual_score and the Comment's manual_comment."""
-    notebooks = call(f"/formgrader/api/submitted_notebooks/{EX}/{EX}")
-    (submission,) = [n for n in notebooks if n["student"] == candidate]
-    grades = call(f"/formgrader/api/grades?submission_id={submission['id']}")
-    (grade,) = [g for g in grades if g["name"] == "finding"]
-    call(f"/formgrader/api/grade/{grade['id']}", {"manual_score": score})
-    comments = call(f"/formgrader/api/comments?submission_id={submission['id']}")
-    (box,) = [c for c in comments if c["name"] == "finding"]
-    call(f"/formgrader/api/comment/{box['id']}", {"manual_comment": comment})
+    grade_finding(call, EX, candidate, score, comment)
 
 
 def test_formgrader_lists_the_exercise_from_its_home_page(formgrader):
