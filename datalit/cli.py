@@ -335,6 +335,42 @@ def collect(exercise, source, course):
 
 
 @main.command()
+@click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
+@click.option(
+    "--exercise",
+    "exercises",
+    multiple=True,
+    help="Only this exercise (repeatable; default: every exercise released in the course).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default=None,
+    help="csv (spreadsheet-safe) or json  [default: json if --out ends in .json, else csv]",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The file to write (default: COURSE/exports/scores.csv or scores.json).",
+)
+def export(course, exercises, fmt, out):
+    """One row per released candidate and exercise: name, email, status, submission time and
+    lateness, points per part and in total, the reviewer's comments, the grader version.
+
+    Reads the course and never changes it (the gradebook is opened read-only); writes one file.
+    Statuses: graded, manual pending, not submitted, not graded, or the grader's own failure
+    status."""
+    from datalit.grading.export import export as run_export
+
+    if fmt is None:
+        fmt = "json" if out is not None and out.suffix.lower() == ".json" else "csv"
+    exported = run_export(course=course, exercises=exercises, fmt=fmt, out=out)
+    click.echo(exported.describe())
+
+
+@main.command()
 @click.argument("exercise")
 @click.option("--course", type=click.Path(path_type=Path), required=True, help="Course folder.")
 @click.option("--candidate", "candidates", multiple=True, help="Grade only these (repeatable).")
