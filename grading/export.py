@@ -142,7 +142,8 @@ def export(
 
     Raises:
         InvalidArgument: no such course folder, nothing released in it, an exercise not
-            released there, an unknown format, `out` is a folder. Nothing is written then.
+            released there, an unknown format, `out` is a folder or cannot be written. Nothing
+            is written then.
     """
     from datalit.grading.record import write_atomic
 
@@ -173,7 +174,10 @@ def export(
     rows = [row for exercise in loaded for row in _rows(course, exercise)]
     columns = _columns(loaded)
     text = _json_text(chosen, rows) if fmt == "json" else _csv_text(columns, loaded, rows)
-    write_atomic(target, text)
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise InvalidArgument(f"cannot write {target}: {exc.strerror or exc}") from None
     return Exported(target, fmt, tuple(chosen), tuple(rows), tuple(columns))
 
 

@@ -229,6 +229,10 @@ def test_bad_input_exits_2_and_writes_nothing(course, tmp_path):
     )
     refused(datalit("export", "--course", str(course), "--format", "xml"), "'xml'")
     refused(datalit("export", "--course", str(course), "--out", str(tmp_path)), "is a folder")
+    (tmp_path / "file").write_text("")
+    blocked = tmp_path / "file" / "scores.csv"  # its folder is a file
+    refused(datalit("export", "--course", str(course), "--out", str(blocked)), "cannot write")
+    (tmp_path / "file").unlink()
     assert files(course) == before
     assert list(tmp_path.iterdir()) == []
 
