@@ -78,6 +78,7 @@ class Exported:
     """What `export` wrote."""
 
     path: Path
+    """The file written, as an absolute path."""
     format: str
     exercises: tuple[str, ...]
     rows: tuple[dict[str, Any], ...]
@@ -87,7 +88,7 @@ class Exported:
 
     def describe(self) -> str:
         """Per exercise, the candidates by status and how many were late; the last line is
-        `exported N row(s) to PATH`."""
+        `exported N row(s) to PATH` (the absolute path)."""
         lines = []
         for slug in self.exercises:
             mine = [r for r in self.rows if r["exercise"] == slug]
@@ -178,7 +179,7 @@ def export(
         write_atomic(target, text)
     except OSError as exc:
         raise InvalidArgument(f"cannot write {target}: {exc.strerror or exc}") from None
-    return Exported(target, fmt, tuple(chosen), tuple(rows), tuple(columns))
+    return Exported(target.absolute(), fmt, tuple(chosen), tuple(rows), tuple(columns))
 
 
 def _load(slug: str, course: Path) -> Exercise:

@@ -283,8 +283,9 @@ def test_a_course_nobody_was_graded_in_still_exports(tmp_path):
     ok(datalit("collect", EX, "incoming", "--course", "c", cwd=tmp_path))
     before = files(tmp_path / "c")
     result = ok(datalit("export", "--course", "c", cwd=tmp_path))
-    assert result.stdout.strip().splitlines()[-1] == "exported 2 row(s) to c/exports/scores.csv"
-    rows = csv_rows((tmp_path / "c" / "exports" / "scores.csv").read_text())
+    scores = tmp_path / "c" / "exports" / "scores.csv"
+    assert result.stdout.strip().splitlines()[-1] == f"exported 2 row(s) to {scores}"  # absolute
+    rows = csv_rows(scores.read_text())
     assert [(r["candidate"], r["status"]) for r in rows] == [
         ("ana", "not submitted"),
         ("bo", "not graded"),
