@@ -356,8 +356,10 @@ def collect(exercise, source, course):
     help="The file to write (default: COURSE/exports/scores.csv or scores.json).",
 )
 def export(course, exercises, fmt, out):
-    """One row per released candidate and exercise: name, email, status, submission time and
-    lateness, points per part and in total, the reviewer's comments, the grader version.
+    """Export everyone's scores as CSV or JSON: one row per released candidate and exercise.
+
+    Each row: name, email, status, submission time and lateness, points per part and in total,
+    the reviewer's comments, the grader version.
 
     Reads the course and never changes it (the gradebook is opened read-only); writes one file.
     Statuses: graded, manual pending, not submitted, not graded, or the grader's own failure
