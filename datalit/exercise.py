@@ -9,7 +9,6 @@ Points and maxima always come from here, never from a submission.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -22,10 +21,6 @@ from datalit.generators.spec import GenerationSpec, Plant, spec_from_dict, varie
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 OUTPUT_KINDS = ("table", "json")
-PART_KINDS = ("suite", "rows", "ids", "numeric", "spans", "manual")
-COMPARE_KINDS = ("text", "number", "instant")
-"""How a `rows` part compares a column: stripped text, a number within a tolerance, or a point
-in time (any ISO 8601 form; without an offset it is read as UTC) within a number of seconds."""
 TABLE_FORMATS = (".csv", ".parquet")
 
 
@@ -59,66 +54,30 @@ class Output:
 
 
 @dataclass(frozen=True)
-class RowColumn:
-    """A column a `rows` part compares with the candidate's own true table, row by row."""
-
-    name: str
-    compare: str = "text"
-    """One of COMPARE_KINDS."""
-    tolerance: float = 0.0
-    """``number``: relative tolerance."""
-    abs_tolerance: float = 0.0
-    """``number``: absolute tolerance; ``instant``: seconds."""
-
-
-@dataclass(frozen=True)
 class Part:
-    """One graded part of an exercise."""
+    """One graded part of an exercise. How it is scored is its kind's (`datalit.grading.parts`,
+    one module per kind); what only that kind needs sits in `settings`."""
 
     id: str
     kind: str
-    """``suite`` (GX expectations on a table), ``rows`` (a table compared row by row with the
-    candidate's own true table, joined on a key), ``ids`` (a flagged-ids list scored by F1 against
-    the key), ``numeric`` (numbers within a tolerance), ``manual`` (a written finding)."""
+    """A registered part kind: suite, rows, ids, numeric, spans, manual (docs/authoring.md)."""
     title: str
     points: float
     """For ``suite`` parts: the sum of the points in suite.json's expectation meta."""
     output: str = ""
-    field: str = ""
-    """For ``ids``/``numeric``: the key inside the JSON output. For ``spans``: the id column of
-    the table output (its other columns are ``start`` and ``end``)."""
-    truth: str = ""
-    """For ``ids``/``numeric``: the key inside the true answers (key/answers.json)."""
-    tolerance: float = 0.0
-    """For ``numeric``: relative tolerance."""
-    abs_tolerance: float = 0.0
-    """For ``numeric``: absolute tolerance; a value passes within either tolerance (rates and
-    coefficients near 0 need an absolute one)."""
-    beta: float = 2.0
-    """For ``spans``: the F-beta weight; 2 counts recall (redacting what must go) more."""
+    """The declared output it reads (none for ``manual``)."""
     cell: str = ""
-    """For ``manual``: the nbgrader grade_id of the markdown cell holding the answer."""
+    """For parts answered in the notebook (``manual``): the nbgrader grade_id of that cell."""
     anomalies: tuple[str, ...] = ()
     """The planted anomaly types this part is meant to catch (for reports)."""
-    key: str = ""
-    """For ``rows``: the column that identifies a row (order_id, event_id, …), or the key's
-    columns joined by ", " when several columns together identify a row."""
-    key_columns: tuple[str, ...] = ()
-    """For ``rows``: the column(s) that together identify a row."""
-    columns: tuple[RowColumn, ...] = ()
-    """For ``rows``: the columns compared with the true table, row by row."""
-    key_share: float = 0.25
-    """For ``rows``: the share of the points for keeping exactly the right rows; the rest is
-    shared equally by the compared columns."""
+    settings: Any = None
+    """The kind's own settings (e.g. `RowsSettings`, `NumericSettings`), validated at load."""
 
     @property
     def auto(self) -> bool:
-        return self.kind != "manual"
+        from datalit.grading.parts import get
 
-    @property
-    def row_key(self) -> tuple[str, ...]:
-        """For ``rows``: the key's columns (`key_columns`, or `key` alone)."""
-        return self.key_columns or ((self.key,) if self.key else ())
+        return get(self.kind).auto
 
 
 @dataclass(frozen=True)
@@ -157,7 +116,10 @@ class Exercise:
 
     @property
     def row_parts(self) -> tuple[Part, ...]:
-        return tuple(p for p in self.parts if p.kind == "rows")
+        """The parts compared with a true table written at release (keys/<c>/<ex>/expected/)."""
+        from datalit.grading.parts import get
+
+        return tuple(p for p in self.parts if get(p.kind).true_table)
 
     @property
     def suite_path(self) -> Path:
@@ -180,17 +142,6 @@ class Exercise:
     @property
     def max_points(self) -> float:
         return sum(p.points for p in self.parts)
-
-
-def _suite_points(folder: Path, part_id: str) -> float:
-    suite = json.loads((folder / "suite.json").read_text(encoding="utf-8"))
-    return float(
-        sum(
-            e.get("meta", {}).get("points", 0)
-            for e in suite.get("expectations", [])
-            if e.get("meta", {}).get("part") == part_id
-        )
-    )
 
 
 DEFAULT_MAX_MB = {"table": 50, "json": 1}
@@ -263,52 +214,10 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
             )
         )
     names = {o.name for o in outputs}
-    parts = []
-    for i, p in enumerate(_need(data, "parts", list, where), start=1):
-        w = f"{where} parts[{i}]"
-        kind = _need(p, "kind", str, w)
-        if kind not in PART_KINDS:
-            raise InvalidArgument(f"{w}: kind must be one of {PART_KINDS}")
-        pid = _need(p, "id", str, w)
-        if kind != "manual" and p.get("output") not in names:
-            raise InvalidArgument(f"{w}: output must name one of the outputs {sorted(names)}")
-        if (
-            kind in ("suite", "spans", "rows")
-            and part_output_kind(outputs, p.get("output")) != "table"
-        ):
-            raise InvalidArgument(f"{w}: a {kind} part reads a table output")
-        if kind in ("ids", "numeric") and part_output_kind(outputs, p.get("output")) != "json":
-            raise InvalidArgument(f"{w}: an {kind} part reads a json output")
-        if kind in ("ids", "numeric", "spans") and not (p.get("field") and p.get("truth")):
-            raise InvalidArgument(f"{w}: an {kind} part needs `field` and `truth`")
-        if any(float(p.get(k, 0)) < 0 for k in ("tolerance", "abs_tolerance")):
-            raise InvalidArgument(f"{w}: tolerances must be >= 0")
-        if float(p.get("beta", 2.0)) <= 0:
-            raise InvalidArgument(f"{w}: beta must be > 0")
-        key_columns, columns, key_share = _row_settings(p, w) if kind == "rows" else ((), (), 0.25)
-        points = _suite_points(folder, pid) if kind == "suite" else float(p.get("points", 0))
-        if points <= 0:
-            raise InvalidArgument(f"{w}: a part needs points > 0 (suite parts: in suite.json meta)")
-        parts.append(
-            Part(
-                id=pid,
-                kind=kind,
-                title=p.get("title", pid),
-                points=points,
-                output=p.get("output", ""),
-                field=p.get("field", ""),
-                truth=p.get("truth", ""),
-                tolerance=float(p.get("tolerance", 0.0)),
-                abs_tolerance=float(p.get("abs_tolerance", 0.0)),
-                beta=float(p.get("beta", 2.0)),
-                cell=p.get("cell", ""),
-                anomalies=tuple(p.get("anomalies", ())),
-                key=", ".join(key_columns),
-                key_columns=key_columns,
-                columns=columns,
-                key_share=key_share,
-            )
-        )
+    parts = [
+        _part(p, f"{where} parts[{i}]", outputs, names, folder)
+        for i, p in enumerate(_need(data, "parts", list, where), start=1)
+    ]
     limits = data.get("limits", {})
     vary = data.get("vary_fraction", 0.0)
     if not isinstance(vary, int | float) or isinstance(vary, bool) or not 0 <= vary < 0.5:
@@ -333,51 +242,44 @@ def load_exercise(slug: str, root: Path | None = None) -> Exercise:
     )
 
 
-def _row_settings(p: dict, where: str) -> tuple[tuple[str, ...], tuple[RowColumn, ...], float]:
-    """`key`, `columns` and `key_share` of a rows part.
+def _part(p: Any, w: str, outputs: list[Output], names: set[str], folder: Path) -> Part:
+    """One `[[parts]]` table: the common fields here, the kind's own by its kind's module."""
+    from datalit.grading.parts import COMMON_FIELDS, REGISTRY
 
-    ```toml
-    key = "order_id"
-    columns = { status = "text", quantity = { compare = "number", tolerance = 0.001 } }
-    ```
-    """
-    key = p.get("key")
-    names = [key] if isinstance(key, str) else key
-    if (
-        not isinstance(names, list)
-        or not names
-        or not all(isinstance(k, str) and k for k in names)
-        or len(set(names)) != len(names)
-    ):
+    if not isinstance(p, dict):
+        raise InvalidArgument(f"{w}: a part must be a table")
+    kind_name = _need(p, "kind", str, w)
+    if kind_name not in REGISTRY:
+        raise InvalidArgument(f"{w}: kind must be one of {tuple(REGISTRY)}")
+    kind = REGISTRY[kind_name]
+    pid = _need(p, "id", str, w)
+    unknown = sorted(set(p) - COMMON_FIELDS - kind.options)
+    if unknown:
+        allowed = ", ".join(sorted(COMMON_FIELDS | kind.options))
         raise InvalidArgument(
-            f"{where}: a rows part needs `key`, the column identifying a row (or a list of the "
-            "columns that together identify one)"
+            f"{w}: unknown field{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))} for a "
+            f"{kind_name} part (its fields: {allowed})"
         )
-    raw = p.get("columns")
-    if not isinstance(raw, dict) or not raw:
-        raise InvalidArgument(
-            f'{where}: a rows part needs `columns`, e.g. columns = {{ status = "text" }}'
-        )
-    columns = []
-    for name, setting in raw.items():
-        spec = {"compare": setting} if isinstance(setting, str) else setting
-        if not isinstance(spec, dict) or spec.get("compare", "text") not in COMPARE_KINDS:
-            raise InvalidArgument(
-                f"{where}: column {name!r} must be compared as one of {COMPARE_KINDS}"
-            )
-        unknown = set(spec) - {"compare", "tolerance", "abs_tolerance"}
-        if unknown:
-            raise InvalidArgument(f"{where}: column {name!r} has unknown setting {sorted(unknown)}")
-        tolerances = [spec.get(k, 0.0) for k in ("tolerance", "abs_tolerance")]
-        if any(not isinstance(t, int | float) or isinstance(t, bool) or t < 0 for t in tolerances):
-            raise InvalidArgument(f"{where}: column {name!r}: tolerances must be numbers >= 0")
-        if name in names:
-            raise InvalidArgument(f"{where}: the key column {name!r} is not also a compared column")
-        columns.append(RowColumn(name, spec.get("compare", "text"), *map(float, tolerances)))
-    share = p.get("key_share", 0.25)
-    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share < 1:
-        raise InvalidArgument(f"{where}: key_share must be a number in [0, 1)")
-    return tuple(names), tuple(columns), float(share)
+    if kind.reads is not None:
+        if p.get("output") not in names:
+            raise InvalidArgument(f"{w}: output must name one of the outputs {sorted(names)}")
+        if part_output_kind(outputs, p.get("output")) != kind.reads:
+            article = "an" if kind_name[0] in "aeiou" else "a"
+            raise InvalidArgument(f"{w}: {article} {kind_name} part reads a {kind.reads} output")
+    settings = kind.settings(p, w)
+    points = kind.points(p, folder, pid)
+    if points <= 0:
+        raise InvalidArgument(f"{w}: a part needs points > 0 (suite parts: in suite.json meta)")
+    return Part(
+        id=pid,
+        kind=kind_name,
+        title=p.get("title", pid),
+        points=points,
+        output=p.get("output", "") if kind.reads is not None else "",
+        cell=kind.cell(p),
+        anomalies=tuple(p.get("anomalies", ())),
+        settings=settings,
+    )
 
 
 def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
@@ -403,18 +305,9 @@ def compute_truth(exercise: Exercise, clean, raw, key) -> dict[str, Any]:
             f"{path}: truth() must return {{'answers': …, 'suite_parameters': …}} and, for "
             "rows parts, 'tables': {output name: the true table}"
         )
-    tables = result.setdefault("tables", {})
-    for part in exercise.row_parts:
-        table = tables.get(part.output)
-        needed = [*part.row_key, *(c.name for c in part.columns)]
-        if table is None or any(c not in table.columns for c in needed):
-            raise InvalidArgument(
-                f"{path}: truth() must return tables[{part.output!r}] with the columns {needed} "
-                f"(rows part {part.id!r})"
-            )
-        if table[list(part.row_key)].astype(str).duplicated().any():
-            raise InvalidArgument(
-                f"{path}: tables[{part.output!r}] repeats a {part.key!r}: the key of a rows part "
-                "must identify one row"
-            )
+    result.setdefault("tables", {})
+    from datalit.grading.parts import kind_of
+
+    for part in exercise.parts:
+        kind_of(part).check_truth(part, result, path)
     return result

@@ -58,7 +58,7 @@ def with_markdown_cells(
     """Interleave the submission's markdown cells (made inert) with the executed code cells,
     within `limits` (by default `bounded.bounds()`)."""
     limits = limits or bounds()
-    manual = {p.cell: p for p in exercise.parts if p.kind == "manual" and p.cell}
+    manual = {p.cell: p for p in exercise.parts if not p.auto and p.cell}
     try:
         executed = json.loads(executed_text)
         if not isinstance(executed, dict) or not isinstance(executed.get("cells"), list):

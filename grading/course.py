@@ -519,12 +519,19 @@ def _library_versions() -> dict[str, str]:
     return {name: metadata.version(name) for name in GRADER_LIBRARIES}
 
 
-def _json_fields(exercise: Exercise) -> dict[str, dict[str, str]]:
-    """For each JSON output, the keys the exercise's parts read from it and their kind."""
-    fields: dict[str, dict[str, str]] = {o.name: {} for o in exercise.outputs if o.kind == "json"}
+def _json_fields(exercise: Exercise) -> dict[str, dict[str, tuple[str, str]]]:
+    """For each JSON output, the keys the exercise's parts read from it: (the shape the
+    self-check tests, what the README says it holds), from the part's kind."""
+    from datalit.grading.parts import kind_of
+
+    fields: dict[str, dict[str, tuple[str, str]]] = {
+        o.name: {} for o in exercise.outputs if o.kind == "json"
+    }
     for part in exercise.parts:
-        if part.kind in ("ids", "numeric") and part.output in fields and part.field:
-            fields[part.output][part.field] = part.kind
+        described = kind_of(part).json_field(part)
+        if described and part.output in fields and described[0]:
+            key, shape, text = described
+            fields[part.output][key] = (shape, text)
     return fields
 
 
@@ -535,7 +542,7 @@ def _declared_outputs(exercise: Exercise) -> list[dict]:
             "path": o.path,
             "kind": o.kind,
             "columns": list(o.columns),
-            "fields": fields.get(o.name, {}),
+            "fields": {k: shape for k, (shape, _) in fields.get(o.name, {}).items()},
             "max_bytes": o.max_bytes,
             "max_rows": o.max_rows,
         }
@@ -583,10 +590,6 @@ def lab_requirements_text() -> str:
     )
 
 
-def _field_text(kind: str) -> str:
-    return {"ids": "a list of ids", "numeric": "a number, or an object of numbers"}[kind]
-
-
 def readme_text(exercise: Exercise, mode: str = "assessment") -> str:
     """The candidate's README: the exercise brief plus a generated "Grading environment"."""
     brief_path = exercise.folder / "README.md"
@@ -602,7 +605,7 @@ def readme_text(exercise: Exercise, mode: str = "assessment") -> str:
             what = f"table ({Path(o.path).suffix[1:].upper()}), columns: {', '.join(o.columns)}"
         else:
             keys = fields.get(o.name, {})
-            listed = "; ".join(f"`{k}`: {_field_text(kind)}" for k, kind in keys.items())
+            listed = "; ".join(f"`{k}`: {text}" for k, (_, text) in keys.items())
             what = "JSON object" + (f" with {listed}" if listed else "")
         rows.append(f"| `{o.path}` | {what} | {o.max_bytes // 1024**2} MB |")
     parts = [

@@ -10,11 +10,11 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from datalit.exercise import Exercise, Part, compute_truth
+from datalit.exercise import Exercise, compute_truth
+from datalit.grading.parts import CoverageWorld, kind_of
 
 
 @dataclass(frozen=True)
@@ -58,49 +58,20 @@ def anomaly_coverage(exercise: Exercise, seeds: list[int], *, on_step=None) -> t
             plants = [p for p in exercise.plants_for(seed) if p.anomaly == kind]
             variant = generate(spec.recipe, seed=seed, rows=spec.rows, plants=plants)
             truth = compute_truth(exercise, variant.clean, variant.raw, variant.key)
-            catchers = []
             failures = _suite_failures(exercise, variant.raw, truth)
+            by_part: dict[str, list[str]] | None = None
             if failures is not None and base_failures is not None:
-                catchers.extend(sorted(failures - base_failures))
+                by_part = {}
+                for part_id, label in failures - base_failures:
+                    by_part.setdefault(part_id, []).append(label)
             ignoring = [base_truth["answers"]]
             as_if_real = _truth_as_if_real(exercise, variant)
             if as_if_real is not None:
                 ignoring.append(as_if_real)
-            catchers.extend(_rows_parts_catching(exercise, variant, truth))
-            for part in exercise.parts:
-                if part.kind in ("ids", "numeric", "spans") and any(
-                    _loses_points(exercise, part, answers, truth["answers"]) for answers in ignoring
-                ):
-                    catchers.append(part.id)
+            world = CoverageWorld(exercise, variant, truth, ignoring, by_part)
+            catchers = [c for part in exercise.parts for c in kind_of(part).catchers(part, world)]
             found[kind].append(tuple(catchers))
     return tuple(Coverage(k, tuple(v)) for k, v in found.items())
-
-
-def _rows_parts_catching(exercise: Exercise, variant, truth: dict) -> list[str]:
-    """The rows parts that a table left as in the raw data (the anomaly ignored) loses points on."""
-    from datalit.grading.results import Extracted, OutputFile, Validation
-    from datalit.grading.rows import read_expected, text_frame, write_expected
-    from datalit.grading.score import score
-
-    caught = []
-    with tempfile.TemporaryDirectory(prefix="datalit-coverage-") as work:
-        write_expected(Path(work), exercise, truth["tables"], variant.raw)
-        expected = read_expected(Path(work), exercise)
-    for part in exercise.row_parts:
-        source = exercise.output(part.output).source_table
-        if source not in variant.raw:
-            continue
-        table = OutputFile(part.output, "ok", table=text_frame(variant.raw[source]))
-        result = score(
-            _only_part(exercise, part),
-            Extracted(outputs={part.output: table}),
-            Validation(results=()),
-            answers={},
-            expected=expected,
-        )
-        if result.parts[0].points < part.points - 1e-9:
-            caught.append(part.id)
-    return caught
 
 
 def _truth_as_if_real(exercise: Exercise, variant) -> dict | None:
@@ -114,9 +85,9 @@ def _truth_as_if_real(exercise: Exercise, variant) -> dict | None:
 
 def _suite_failures(
     exercise: Exercise, raw: dict[str, pd.DataFrame], truth: dict
-) -> set[str] | None:
-    """The expectations (by `_label`) that fail without error on the raw source table, or None
-    when the suite's table output names no source_table."""
+) -> set[tuple[str, str]] | None:
+    """The expectations (their part and `_label`) that fail without error on the raw source
+    table, or None when the suite's table output names no source_table."""
     from datalit.generators.output import write_csv, write_parquet
     from datalit.grading.extract import extract_output
     from datalit.grading.results import Extracted
@@ -137,7 +108,7 @@ def _suite_failures(
         exercise, Extracted(outputs={output.name: table_file}), parameters=truth["suite_parameters"]
     )
     labels = {e["id"]: _label(e) for e in suite["expectations"]}
-    return {labels[r.id] for r in validation.results if not r.success and not r.error}
+    return {(r.part, labels[r.id]) for r in validation.results if not r.success and not r.error}
 
 
 def _label(expectation: dict) -> str:
@@ -148,43 +119,3 @@ def _label(expectation: dict) -> str:
         what = ",".join(map(str, what))
     name = expectation["type"].removeprefix("expect_")
     return f"{name}({what})" if what else name
-
-
-def _loses_points(exercise: Exercise, part: Part, given: dict, answers: dict) -> bool:
-    """Whether a submission whose outputs hold `given` (true answers of another world) earns less
-    than the part's points against `answers`."""
-    from datalit.grading.results import Extracted, OutputFile, Validation
-    from datalit.grading.score import score
-
-    if part.truth not in given:
-        return False
-    value = given[part.truth]
-    if part.kind == "spans":
-        table = pd.DataFrame(
-            {
-                part.field: [str(s["id"]) for s in value],
-                "start": [str(s["start"]) for s in value],
-                "end": [str(s["end"]) for s in value],
-            }
-        )
-        output = OutputFile(part.output, "ok", table=table)
-    else:
-        output = OutputFile(part.output, "ok", data={part.field: _plain(value)})
-    only = _only_part(exercise, part)
-    result = score(
-        only, Extracted(outputs={part.output: output}), Validation(results=()), answers=answers
-    )
-    return result.parts[0].points < part.points - 1e-9
-
-
-def _only_part(exercise: Exercise, part: Part) -> Exercise:
-    import dataclasses
-
-    return dataclasses.replace(exercise, parts=(part,))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-like copy (the scorer sees what a candidate's JSON file would hold)."""
-    import json
-
-    return json.loads(json.dumps(value, default=str))

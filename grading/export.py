@@ -231,7 +231,7 @@ def _row(layout, exercise: Exercise, candidate: str, grades: list) -> dict[str, 
         "total_points": None,
         "max_points": float(exercise.max_points),
         "parts": {p.id: None for p in exercise.parts},
-        "comments": {p.id: None for p in exercise.parts if p.kind == "manual"},
+        "comments": {p.id: None for p in exercise.parts if not p.auto},
         "grader_version": None,
     }
     if not submitted.is_dir() or submitted.is_symlink():
@@ -244,7 +244,7 @@ def _row(layout, exercise: Exercise, candidate: str, grades: list) -> dict[str, 
     summary = json.loads(json.dumps(record["summary"]))  # a copy _with_manual may change
     _with_manual(exercise, summary, grades)
     parts = {p.id: summary["parts"].get(p.id) for p in exercise.parts}
-    manual = [p for p in exercise.parts if p.kind == "manual"]
+    manual = [p for p in exercise.parts if not p.auto]
     pending = any(parts[p.id] is None for p in exercise.parts)
     status = str(summary.get("status") or "")
     if status == "graded":
@@ -308,7 +308,7 @@ def _columns(exercises: list[Exercise]) -> list[str]:
             if column in columns:
                 continue
             columns.append(column)
-            if part.kind == "manual":
+            if not part.auto:
                 columns.append(_comment_column(column))
     return [*columns, "grader_version"]
 

@@ -5,18 +5,18 @@ validate and score stages (`grade_files`), as a sandboxed notebook writing them 
 over.
 
 - copy: another variant's reference outputs, byte for byte;
-- constant: every numeric answer set to the median of the other variants' true values;
-- shift: the reference's own table with every column a `rows` part compares moved down one row.
+- constant: every numeric answer set to the median of the other variants' true values (the
+  parts whose kind has `constant_proof`);
+- shift: the reference's own table with every column a `rows` part compares moved down one row
+  (the kind's `shifted_columns`).
 """
 
 from __future__ import annotations
 
 import shutil
-import statistics
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from datalit.exercise import Exercise, Part
 
@@ -65,7 +65,7 @@ def gaming_attempts(
         constant, by_part = _numeric_share(exercise, scored)
         percent["constant"] = percent_of_auto(exercise, scored)
     shift_kept = {}
-    for output_name in dict.fromkeys(p.output for p in exercise.row_parts):
+    for output_name in dict.fromkeys(p.output for p in _shifted_parts(exercise)):
         with tempfile.TemporaryDirectory(prefix="datalit-shift-") as work:
             shutil.copytree(own, work, dirs_exist_ok=True)
             _shift_columns(exercise, output_name, Path(work))
@@ -73,6 +73,12 @@ def gaming_attempts(
         shift_kept[output_name] = _table_share(exercise, output_name, scored)
         percent["shift"] = percent_of_auto(exercise, scored)
     return Gaming(percent, constant, by_part, shift_kept)
+
+
+def _shifted_parts(exercise: Exercise) -> list[Part]:
+    from datalit.grading.parts import kind_of
+
+    return [p for p in exercise.parts if kind_of(p).shifted_columns(p)]
 
 
 def answers_of(keys_dir: Path) -> dict:
@@ -98,26 +104,21 @@ def grade_files(exercise: Exercise, folder: Path, keys_dir: Path):
 
 
 def _numeric_parts(exercise: Exercise) -> list[Part]:
-    return [p for p in exercise.parts if p.kind == "numeric"]
+    from datalit.grading.parts import kind_of
 
-
-def _median_answer(values: list[Any]) -> Any:
-    """The median of numbers, or per key of dicts of numbers (keys seen on any seed)."""
-    if all(isinstance(v, dict) for v in values):
-        keys = dict.fromkeys(k for v in values for k in v)
-        return {k: _median_answer([v[k] for v in values if k in v]) for k in keys}
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    return statistics.median(numbers) if numbers else 0.0
+    return [p for p in exercise.parts if kind_of(p).constant_proof]
 
 
 def _write_constants(exercise: Exercise, others: list[dict], folder: Path) -> None:
     """JSON outputs holding, for every numeric part, the median of the other seeds' truths."""
     import json
 
+    from datalit.grading.parts import kind_of
+
     by_output: dict[str, dict] = {}
     for part in _numeric_parts(exercise):
-        values = [a["answers"][part.truth] for a in others if part.truth in a["answers"]]
-        by_output.setdefault(part.output, {})[part.field] = _median_answer(values)
+        key, value = kind_of(part).constant_answer(part, others)
+        by_output.setdefault(part.output, {})[key] = value
     for name, data in by_output.items():
         path = folder / exercise.output(name).path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,11 @@ def _shift_columns(exercise: Exercise, output_name: str, folder: Path) -> None:
     if read.status != "ok":
         return
     table = read.table.copy()
-    columns = {c.name for p in exercise.row_parts if p.output == output_name for c in p.columns}
+    from datalit.grading.parts import kind_of
+
+    columns = {
+        c for p in exercise.parts if p.output == output_name for c in kind_of(p).shifted_columns(p)
+    }
     for name in sorted(columns & set(table.columns)):
         values = table[name].to_numpy()
         table[name] = list(values[-1:]) + list(values[:-1])

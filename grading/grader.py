@@ -282,7 +282,7 @@ def submission_sha256(notebook: Path) -> str:
 def _zero_score(exercise: Exercise, status: str, reason: str) -> Score:
     parts = []
     for p in exercise.parts:
-        if p.kind == "manual":
+        if not p.auto:  # still the reviewer's to grade, whatever happened to the rest
             parts.append(PartScore(p.id, p.kind, p.title, 0.0, p.points, NEEDS_MANUAL))
         else:
             parts.append(PartScore(p.id, p.kind, p.title, 0.0, p.points, status, feedback=reason))

@@ -50,7 +50,7 @@ class ManualGrade:
 def manual_grades(course: Path, exercise: Exercise) -> dict[str, list[ManualGrade]]:
     """Every recorded candidate's manual parts of `exercise`, by candidate id (candidates with no
     recorded submission are absent)."""
-    manual = {p.cell or p.id: p for p in exercise.parts if p.kind == "manual"}
+    manual = {p.cell or p.id: p for p in exercise.parts if not p.auto}
     db = Path(course) / GRADEBOOK
     if not manual or not db.is_file():
         return {}
@@ -75,6 +75,6 @@ def manual_grades(course: Path, exercise: Exercise) -> dict[str, list[ManualGrad
 def ungraded(course: Path, exercise: Exercise, candidates: list[str]) -> list[str]:
     """Those of `candidates` with a manual part nobody has graded yet (or not yet recorded)."""
     grades = manual_grades(course, exercise)
-    if not any(p.kind == "manual" for p in exercise.parts):
+    if all(p.auto for p in exercise.parts):
         return []
     return [c for c in candidates if c not in grades or any(g.points is None for g in grades[c])]

@@ -66,6 +66,7 @@ from typing import Any
 
 from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import SLUG, Exercise, Part
+from datalit.grading.parts import get as get_kind
 from datalit.grading.results import NEEDS_MANUAL, GradeResult
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ def _ledger_entry(exercise: Exercise, result: GradeResult) -> dict[str, Any]:
     parts = []
     for part in exercise.parts:
         ps = scores[part.id]
-        manual = part.kind == "manual" and ps.status == NEEDS_MANUAL
+        manual = not part.auto and ps.status == NEEDS_MANUAL
         parts.append(
             {
                 "id": part.id,
@@ -405,7 +406,7 @@ def _student_fields(student: dict | None) -> dict[str, str]:
 def _cell_name(part: Part) -> str:
     """The grade cell of a part: its id; for a manual part the notebook's grade_id (`cell`) when
     set, so formgrader shows the grade next to the written answer."""
-    return part.cell if part.kind == "manual" and part.cell else part.id
+    return part.cell or part.id
 
 
 def _submission_timestamp(course: Path, slug: str, candidate: str) -> dt.datetime | None:
@@ -824,7 +825,10 @@ def _apply(session, course_id, exercise, candidate, entry, student, timestamp) -
         notebook = ch.add(session, Notebook(name=slug, assignment=assignment))
     cells = {}
     for part in entry["parts"]:
-        cell_type = "markdown" if part["kind"] == "manual" else "code"
+        # A part a person grades is a written answer (a markdown cell); the rest are scores of
+        # the code's outputs.
+        by_hand = not get_kind(part["kind"]).auto
+        cell_type = "markdown" if by_hand else "code"
         cell = session.scalars(
             select(GradeCell).where(GradeCell.notebook == notebook, GradeCell.name == part["cell"])
         ).one_or_none()
@@ -841,9 +845,7 @@ def _apply(session, course_id, exercise, candidate, entry, student, timestamp) -
         else:
             ch.set(cell, max_score=part["max_points"], cell_type=cell_type)
         cells[part["id"]] = cell
-        if part["kind"] == "manual" and not any(
-            c.name == part["cell"] for c in notebook.solution_cells
-        ):
+        if by_hand and not any(c.name == part["cell"] for c in notebook.solution_cells):
             # As nbgrader does for a manually graded answer: the cell is a solution cell too,
             # and its Comment row is where formgrader keeps what the reviewer types.
             ch.add(session, SolutionCell(name=part["cell"], notebook=notebook))

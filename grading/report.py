@@ -75,6 +75,7 @@ from datalit.grading.bounded import (
 )
 from datalit.grading.handout import format_time, late_text, lateness, recorded_due, submission_time
 from datalit.grading.manual import manual_grades
+from datalit.grading.parts import REGISTRY, kind_of
 from datalit.grading.record import check_candidate, write_atomic
 from datalit.grading.results import NEEDS_MANUAL, NOT_ATTEMPTED, GradeResult, PartScore
 from datalit.grading.table_typing import resolve_parameter
@@ -364,10 +365,10 @@ def _with_manual(exercise: Exercise, row: dict, grades: list) -> None:
     plus manual) once nothing is pending."""
     points = {g.part: g.points for g in grades if g.points is not None}
     for part in exercise.parts:
-        if part.kind == "manual" and part.id in points:
+        if not part.auto and part.id in points:
             row["parts"][part.id] = _number(min(max(float(points[part.id]), 0.0), part.points))
     row["needs_manual"] = [k for k, v in row["parts"].items() if v is None]
-    manual = sum(row["parts"].get(p.id) or 0.0 for p in exercise.parts if p.kind == "manual")
+    manual = sum(row["parts"].get(p.id) or 0.0 for p in exercise.parts if not p.auto)
     row["total_points"] = (
         None if row["needs_manual"] else _number(float(row["auto_points"]) + manual)
     )
@@ -433,7 +434,7 @@ def refresh_held_view(*, course: Path, exercise: Exercise, candidate: str) -> bo
     changed = False
     for item in parts:
         grade = grades.get(item.get("id"))
-        if item.get("kind") != "manual" or grade is None or grade.points is None:
+        if _graded_by_auto(item.get("kind")) or grade is None or grade.points is None:
             continue
         item.update(
             points=_number(min(max(float(grade.points), 0.0), float(item["max_points"]))),
@@ -444,7 +445,7 @@ def refresh_held_view(*, course: Path, exercise: Exercise, candidate: str) -> bo
     if not changed:
         return False
     pending = [p for p in parts if p.get("points") is None]
-    manual = sum(p["points"] or 0.0 for p in parts if p.get("kind") == "manual")
+    manual = sum(p["points"] or 0.0 for p in parts if not _graded_by_auto(p.get("kind")))
     view["total"].update(
         manual_points=_number(manual),
         manual_points_pending=_number(sum(p["max_points"] for p in pending)),
@@ -465,6 +466,12 @@ def refresh_held_view(*, course: Path, exercise: Exercise, candidate: str) -> bo
         what="the candidate's report",
     )
     return True
+
+
+def _graded_by_auto(kind: Any) -> bool:
+    """Whether a part kind named in a view written earlier is graded automatically (a kind no
+    longer registered counts as automatic: its points are the grader's)."""
+    return kind not in REGISTRY or REGISTRY[kind].auto
 
 
 def _check_exercise(exercise: Exercise, results: Iterable[GradeResult]) -> None:
@@ -516,28 +523,28 @@ class _Facts:
         return [(part, self.scores.get(part.id)) for part in self.exercise.parts]
 
     def _points(self, part, ps: PartScore | None) -> float | None:
-        if part.kind == "manual" and part.id in self.manual:
+        if not part.auto and part.id in self.manual:
             return _number(min(max(float(self.manual[part.id].points), 0.0), float(part.points)))
         if ps is None:
             return 0.0
-        if part.kind == "manual" and ps.status == NEEDS_MANUAL:
+        if not part.auto and ps.status == NEEDS_MANUAL:
             return None
         return _number(min(max(float(ps.points), 0.0), float(part.points)))
 
     def _status(self, part, ps: PartScore | None) -> str:
-        if part.kind == "manual" and part.id in self.manual:
+        if not part.auto and part.id in self.manual:
             return "graded_by_reviewer"
         return ps.status if ps else "not_attempted"
 
     def _feedback(self, part, ps: PartScore | None) -> str:
-        grade = self.manual.get(part.id) if part.kind == "manual" else None
+        grade = self.manual.get(part.id) if not part.auto else None
         if grade is not None:
             return _text(f"The reviewer's comment: {grade.comment}" if grade.comment else "")
         return _text(ps.feedback if ps else "")
 
     def totals(self) -> dict[str, Any]:
-        auto = [(p, s) for p, s in self._parts() if p.kind != "manual"]
-        manual = [(p, s) for p, s in self._parts() if p.kind == "manual"]
+        auto = [(p, s) for p, s in self._parts() if p.auto]
+        manual = [(p, s) for p, s in self._parts() if not p.auto]
         pending = [p for p, s in self._parts() if self._points(p, s) is None]
         auto_points = sum(self._points(p, s) or 0.0 for p, s in auto)
         manual_points = sum(self._points(p, s) or 0.0 for p, s in manual)
@@ -574,9 +581,9 @@ class _Facts:
                         }
                     )
             for part, ps in self._parts():
-                if anomaly not in part.anomalies or part.kind == "manual":
+                if anomaly not in part.anomalies or not part.auto:
                     continue
-                if part.kind == "suite" and part.id in ran_parts:
+                if kind_of(part).scored_by_checks and part.id in ran_parts:
                     continue
                 attempted = ps is not None and ps.status != NOT_ATTEMPTED
                 if not attempted:
@@ -709,7 +716,8 @@ class _Facts:
                     "anomalies": list(part.anomalies),
                     "details": self._titled(_plain(ps.details if ps else {})),
                     "checks": [self._check(r) for r in self.checks if r.part == part.id],
-                    "finding": self._finding(part) if part.kind == "manual" else None,
+                    "finding": None,
+                    **kind_of(part).reviewer_facts(part, self),
                 }
             )
         return {
@@ -735,7 +743,7 @@ class _Facts:
             out = {"check": _text(self.check_titles[out.pop("id")]), **out}
         return out
 
-    def _finding(self, part) -> dict[str, Any]:
+    def finding(self, part) -> dict[str, Any]:
         """The candidate's written answer to a manual part: the markdown cell with the part's
         grade_id, read from the autograded notebook (candidate text: shown escaped)."""
         cell = part.cell or ""
@@ -1086,7 +1094,7 @@ def _cohort_plots(view: dict) -> dict[str, Markup]:
             [
                 (p["title"], p["mean"], p["max_points"])
                 for p in view["parts"]
-                if p["mean"] is not None and p["kind"] != "manual"
+                if p["mean"] is not None and _graded_by_auto(p["kind"])
             ],
             title="Mean points per part",
         ),

@@ -115,7 +115,9 @@ class Score:
 
     @property
     def max_auto_points(self) -> float:
-        return sum(p.max_points for p in self.parts if p.kind != "manual")
+        from datalit.grading.parts import get
+
+        return sum(p.max_points for p in self.parts if get(p.kind).auto)
 
     @property
     def max_points(self) -> float:

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from datalit.exercise import Exercise, Part, RowColumn
+from datalit.exercise import Exercise, Part
+from datalit.grading.parts.rows import RowColumn
 
 EXPECTED_DIR = "expected"
 BOUNDARY_SLACK = 1e-9
@@ -115,7 +116,7 @@ KEY_SEPARATOR = "\x1f"
 def row_keys(frame: pd.DataFrame, part: Part) -> pd.Series:
     """Each row's key as comparable text; a several-column key joins its columns' texts (empty
     when any of them is empty)."""
-    parts = [key_text(frame[c]) for c in part.row_key]
+    parts = [key_text(frame[c]) for c in part.settings.key_columns]
     if len(parts) == 1:
         return parts[0]
     joined = parts[0].str.cat(parts[1:], sep=KEY_SEPARATOR)
@@ -124,7 +125,7 @@ def row_keys(frame: pd.DataFrame, part: Part) -> pd.Series:
 
 
 def has_key(frame: pd.DataFrame, part: Part) -> bool:
-    return all(c in frame.columns for c in part.row_key)
+    return all(c in frame.columns for c in part.settings.key_columns)
 
 
 def write_expected(
@@ -153,7 +154,12 @@ def write_expected(
                 part, text_frame(source), ExpectedTable(as_text, frozenset(dropped))
             )
             raw_match = {c.name: round(c.match, 6) for c in untouched.columns if c.present}
-        meta = {"key": part.key, "dropped": dropped, "raw_match": raw_match, "raw_rows": raw_rows}
+        meta = {
+            "key": part.settings.key,
+            "dropped": dropped,
+            "raw_match": raw_match,
+            "raw_rows": raw_rows,
+        }
         (folder / f"{part.output}.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -230,7 +236,7 @@ def compare_rows(part: Part, table: pd.DataFrame, expected: ExpectedTable) -> Ro
     found = ~np.isnan(where)
     take = np.where(found, where, 0).astype(np.int64)
     columns = []
-    for column in part.columns:
+    for column in part.settings.columns:
         if column.name not in table.columns:
             columns.append(ColumnComparison(column.name, False, 0.0, 0.0, 0.0, 0.0))
             continue

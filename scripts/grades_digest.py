@@ -5,7 +5,7 @@ attempts (and the copy/constant/shift proofs) on the first SEEDS of its fixed ch
 the real grader, in a fixed folder (so paths in messages match between runs). The digest covers
 what grading decides: each ledger entry (part points, statuses, totals; without the time it was
 recorded) and each reviewer view (every check's result and the observed values; without the run's
-duration), plus check-exercise's percentages. Run it before and after a change; the digests must
+duration), plus check-exercise's percentages, anomaly coverage and verdict. Run it before and after a change; the digests must
 be equal:
 
     .venv/bin/python scripts/grades_digest.py --seeds 1 > before.json
@@ -55,12 +55,16 @@ def digest_exercise(slug: str, seeds: int, workdir: Path, jobs: int) -> dict:
         if not path.name.startswith("cohort"):
             views[path.name] = json.loads(path.read_text("utf-8"))
     percents = [{k: round(v, 6) for k, v in sorted(s.percent.items())} for s in report.seeds]
+    # Which checks catch each planted anomaly, per seed (as sets: the order is not a result).
+    coverage = {c.anomaly: [sorted(set(seed)) for seed in c.caught_by] for c in report.coverage}
     return {
         "exercise": slug,
         "entries": len(ledgers),
         "ledger": _digest(ledgers),
         "views": _digest(views),
         "percent": percents,
+        "coverage": coverage,
+        "verdict": list(report.failures),
     }
 
 

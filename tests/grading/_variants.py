@@ -29,3 +29,13 @@ def variant(slug: str, seed: int) -> Variant:
     generated = generate(spec.recipe, seed=seed, rows=spec.rows, plants=exercise.plants_for(seed))
     truth = compute_truth(exercise, generated.clean, generated.raw, generated.key)
     return Variant(exercise, seed, generated, truth)
+
+
+def answer_field(part) -> str:
+    """The JSON key (spans: the id column) an answer-reading part reads; "" for other kinds."""
+    return getattr(part.settings, "field", "")
+
+
+def answer_truth(part) -> str:
+    """The key of the true answers an answer-reading part is scored against; "" otherwise."""
+    return getattr(part.settings, "truth", "")

@@ -52,7 +52,7 @@ from datalit.grading.rows import (
 from datalit.grading.score import score
 from datalit.grading.table_typing import parameter_names
 from datalit.grading.validate import load_suite, validate
-from tests.grading._variants import Variant, variant
+from tests.grading._variants import Variant, answer_field, answer_truth, variant
 
 SEEDS = (1, 2, 3)
 EXERCISES = list_exercises()
@@ -206,10 +206,10 @@ def table_variants(v: Variant) -> list[dict[str, pd.DataFrame]]:
 
 def _span_frame(exercise: Exercise, output: str, answers: dict) -> pd.DataFrame:
     part = next(p for p in exercise.parts if p.kind == "spans" and p.output == output)
-    spans = answers[part.truth]
+    spans = answers[answer_truth(part)]
     return pd.DataFrame(
         {
-            part.field: [str(s["id"]) for s in spans],
+            answer_field(part): [str(s["id"]) for s in spans],
             "start": [str(s["start"]) for s in spans],
             "end": [str(s["end"]) for s in spans],
         }
@@ -219,13 +219,13 @@ def _span_frame(exercise: Exercise, output: str, answers: dict) -> pd.DataFrame:
 def json_variants(exercise: Exercise, answers: dict) -> list[dict[str, object]]:
     """Per submission, the JSON outputs: true, perturbed, empty, of the wrong type."""
     names = [o.name for o in exercise.outputs if o.kind == "json"]
-    fields = {n: [p for p in exercise.parts if p.output == n and p.field] for n in names}
+    fields = {n: [p for p in exercise.parts if p.output == n and answer_field(p)] for n in names}
 
     def build(value_of) -> dict[str, object]:
-        return {n: {p.field: value_of(p) for p in parts} for n, parts in fields.items()}
+        return {n: {answer_field(p): value_of(p) for p in parts} for n, parts in fields.items()}
 
     def perturbed(p):
-        truth = answers.get(p.truth)
+        truth = answers.get(answer_truth(p))
         if isinstance(truth, list):
             ids = truth[: len(truth) // 2]
             return [*ids, "zz-not-an-id", 987654321]
@@ -238,7 +238,7 @@ def json_variants(exercise: Exercise, answers: dict) -> list[dict[str, object]]:
         return _moved(truth)
 
     return [
-        build(lambda p: answers.get(p.truth)),
+        build(lambda p: answers.get(answer_truth(p))),
         build(perturbed),
         {n: {} for n in names},
         build(lambda p: "some text"),

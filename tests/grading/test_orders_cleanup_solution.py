@@ -24,7 +24,7 @@ SEEDS = (11, 2024, 987654321)
 EXERCISE = load_exercise("orders-cleanup")
 SOLUTIONS = EXERCISE.solution_folder
 COLUMNS = list(EXERCISE.output("orders_clean").columns)
-TOLERANCE = EXERCISE.part("revenue_by_country").tolerance
+TOLERANCE = EXERCISE.part("revenue_by_country").settings.tolerance
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])

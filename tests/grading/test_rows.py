@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datalit.errors import InvalidArgument
-from datalit.exercise import Output, Part, RowColumn, load_exercise
+from datalit.exercise import Output, Part, load_exercise
 from datalit.generators.spec import Plant, varied_plants
+from datalit.grading.parts.rows import RowColumn, RowsSettings
 from datalit.grading.results import Extracted, OutputFile, Validation
 from datalit.grading.rows import ExpectedTable, compare_rows, key_text
 from datalit.grading.score import score
@@ -30,13 +31,15 @@ PART = Part(
     title="rows",
     points=10.0,
     output="t",
-    key="id",
-    columns=(
-        RowColumn("status"),
-        RowColumn("amount", "number", tolerance=0.001),
-        RowColumn("at", "instant", abs_tolerance=1.0),
+    settings=RowsSettings(
+        key_columns=("id",),
+        columns=(
+            RowColumn("status"),
+            RowColumn("amount", "number", tolerance=0.001),
+            RowColumn("at", "instant", abs_tolerance=1.0),
+        ),
+        key_share=0.3,
     ),
-    key_share=0.3,
 )
 
 

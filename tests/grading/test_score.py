@@ -177,7 +177,7 @@ def test_exact_revenue_earns_every_point():
 
 
 def test_tolerance_edges():
-    tol = EXERCISE.part("revenue_by_country").tolerance
+    tol = EXERCISE.part("revenue_by_country").settings.tolerance
     at_edge = {"DE": 1000.0 * (1 + tol), "FR": 200.0 * (1 - tol), "GB": 3000.0, "NL": 0.0}
     assert score_revenue(at_edge).points == 4.0
     just_out = {"DE": 1000.0 * (1 + tol) + 0.01, "FR": 200.0, "GB": 3000.0, "NL": 0.0}

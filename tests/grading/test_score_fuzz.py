@@ -33,7 +33,7 @@ from datalit.grading.results import (
 )
 from datalit.grading.score import score
 from datalit.grading.validate import validate
-from tests.grading._variants import variant
+from tests.grading._variants import answer_field, answer_truth, variant
 
 SEED = 3
 EXERCISES = list_exercises()
@@ -72,7 +72,11 @@ json_values = st.recursive(
 def _field_values(exercise: Exercise, answers: dict, field: str):
     """Anything at all, and shapes close to the answer: the true ids or the true answer's keys,
     holding arbitrary values (so the comparison runs on them)."""
-    truths = [answers[p.truth] for p in exercise.parts if p.field == field and p.truth in answers]
+    truths = [
+        answers[answer_truth(p)]
+        for p in exercise.parts
+        if answer_field(p) == field and answer_truth(p) in answers
+    ]
     options = [json_values, huge_integers, odd_floats, st.lists(scalars, max_size=6)]
     for truth in truths:
         if isinstance(truth, dict) and truth:
@@ -88,7 +92,7 @@ def _field_values(exercise: Exercise, answers: dict, field: str):
 
 @st.composite
 def json_output(draw, exercise: Exercise, answers: dict, name: str):
-    fields = [p.field for p in exercise.parts if p.output == name and p.field]
+    fields = [answer_field(p) for p in exercise.parts if p.output == name and answer_field(p)]
     if draw(st.booleans(), label="an arbitrary top level"):
         return draw(json_values)
     data = {}
@@ -162,7 +166,9 @@ def test_any_json_at_any_field_scores_without_raising(slug, data):
 
 
 def _span_outputs(exercise: Exercise) -> dict[str, list[str]]:
-    return {p.output: [p.field, "start", "end"] for p in exercise.parts if p.kind == "spans"}
+    return {
+        p.output: [answer_field(p), "start", "end"] for p in exercise.parts if p.kind == "spans"
+    }
 
 
 @pytest.mark.parametrize("slug", [s for s in EXERCISES if _span_outputs(variant(s, SEED).exercise)])
@@ -192,9 +198,9 @@ def _numeric_part(exercise: Exercise):
 def test_an_integer_beyond_a_float_is_not_a_number_for_its_key(slug, huge):
     v = variant(slug, SEED)
     part = _numeric_part(v.exercise)
-    truth = v.truth["answers"][part.truth]
+    truth = v.truth["answers"][answer_truth(part)]
     given = dict.fromkeys(truth, huge) if isinstance(truth, dict) else huge
-    outputs = {part.output: OutputFile(part.output, "ok", data={part.field: given})}
+    outputs = {part.output: OutputFile(part.output, "ok", data={answer_field(part): given})}
     result = _score(v.exercise, v.truth, outputs)
     assert_well_formed(v.exercise, result)
     scored = next(p for p in result.parts if p.id == part.id)

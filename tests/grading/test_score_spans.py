@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from datalit.exercise import Output, Part, load_exercise
+from datalit.grading.parts.numeric import NumericSettings
+from datalit.grading.parts.spans import SpansSettings
 from datalit.grading.results import Extracted, OutputFile, Validation
 from datalit.grading.score import score
 
@@ -18,9 +20,7 @@ SPANS = Part(
     title="Personal data found",
     points=6.0,
     output="spans",
-    field="turn_id",
-    truth="pii_spans",
-    beta=2.0,
+    settings=SpansSettings(field="turn_id", truth="pii_spans", beta=2.0),
 )
 RATE = Part(
     id="kappa",
@@ -28,9 +28,7 @@ RATE = Part(
     title="Cohen's kappa",
     points=2.0,
     output="answers",
-    field="kappa",
-    truth="kappa",
-    abs_tolerance=0.02,
+    settings=NumericSettings(field="kappa", truth="kappa", abs_tolerance=0.02),
 )
 EXERCISE = dataclasses.replace(
     BASE,
