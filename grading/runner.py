@@ -2,7 +2,7 @@
 
 This script runs INSIDE the sandbox, as the candidate's uid, in the same interpreter as the
 candidate's code, so everything it does is tamperable: a cell can monkeypatch it, write fake
-progress markers or rewrite the executed notebook. The trusted monitor (`sandbox.py`) therefore
+progress markers or rewrite the executed notebook. The trusted monitor (`sandbox/`) therefore
 uses the markers only for per-cell timeouts and for saying which cell failed, bounds the run with
 a total timeout enforced from outside, and re-sanitizes the executed notebook after the run.
 

@@ -27,6 +27,7 @@ from datalit.grading.sandbox import (
     Limits,
     SandboxUnavailable,
     bwrap_available,
+    cgroup,
     execute,
 )
 
@@ -630,7 +631,7 @@ def test_every_run_is_in_a_cpu_cgroup_of_equal_weight(tmp_path):
     if not sandbox_module.cpu_cgroup_available():
         pytest.skip("no writable cpu cgroup on this machine (the session fallback applies)")
     seen: list[str] = []
-    groups = sandbox_module._make_cgroups(SLOT, 1024**3)
+    groups = cgroup._make_cgroups(SLOT, 1024**3)
     procs = groups.cpu.procs
     weight = groups.cpu.path / ("cpu.weight" if groups.cpu.version == 2 else "cpu.shares")
     groups.remove()

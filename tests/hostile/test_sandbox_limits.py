@@ -15,7 +15,8 @@ import nbformat
 import pytest
 
 from datalit.grading import sandbox
-from datalit.grading.sandbox import Limits, execute
+from datalit.grading.sandbox import Limits, execute, preparation, workspace
+from datalit.grading.sandbox import progress as progress_module
 
 # Odd slots: tests/grading/test_sandbox.py takes even ones, so concurrent runs never share a uid.
 SLOT = 101 + (os.getpid() % 400) * 2
@@ -173,7 +174,7 @@ def test_the_copy_back_follows_nothing_and_stops_at_a_depth(tmp_path):
     locked.chmod(0)
     _tree(source / "deep", sandbox.KEPT_DEPTH + 5)
     started = time.monotonic()
-    sandbox._copy_tree(source, target, Limits())
+    workspace._copy_tree(source, target, Limits())
     assert time.monotonic() - started < 5, "no FIFO was opened"
     out = target / "outputs"
     assert os.readlink(out / "link.csv") == "/etc/passwd"
@@ -201,7 +202,7 @@ def test_the_copy_back_writes_no_more_than_the_tmpfs_could_hold(tmp_path):
         f.seek(2**30)
         f.write(b"end")
     limits = Limits(max_disk_bytes=8 * 2**20, max_files=30)
-    sandbox._copy_tree(source, target, limits)
+    workspace._copy_tree(source, target, limits)
     used = sum(p.stat().st_blocks * 512 for p in target.iterdir())
     assert used <= limits.max_disk_bytes + 2**20
     assert len(list(target.iterdir())) <= limits.max_files
@@ -211,8 +212,8 @@ def test_the_copy_back_writes_no_more_than_the_tmpfs_could_hold(tmp_path):
         assert sparse.stat().st_blocks * 512 < 2**20
 
 
-def _progress(*lines: str, cells: int = 3) -> sandbox._Progress:
-    progress = sandbox._Progress(cells)
+def _progress(*lines: str, cells: int = 3) -> progress_module._Progress:
+    progress = progress_module._Progress(cells)
     progress.feed(("\n".join(lines) + "\n").encode(), now=1.0)
     return progress
 
@@ -281,17 +282,17 @@ def _write(tmp_path: Path, data: bytes) -> Path:
 def test_a_lone_surrogate_in_a_cell_is_an_invalid_notebook(tmp_path):
     cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": "x = '\ud800'"}
     data = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-    with pytest.raises(sandbox._Invalid, match=r"not valid Unicode \(U\+D800"):
-        sandbox._code_sources(_write(tmp_path, data.encode()))
+    with pytest.raises(preparation._Invalid, match=r"not valid Unicode \(U\+D800"):
+        preparation._code_sources(_write(tmp_path, data.encode()))
 
 
 def test_a_folder_as_the_notebook_is_refused_with_a_reason(tmp_path):
     (tmp_path / "nb.ipynb").mkdir()
-    with pytest.raises(sandbox._Invalid, match=r"^is not a regular file$"):
-        sandbox._code_sources(tmp_path / "nb.ipynb")
+    with pytest.raises(preparation._Invalid, match=r"^is not a regular file$"):
+        preparation._code_sources(tmp_path / "nb.ipynb")
 
 
 def test_a_version_3_notebook_is_named_as_such(tmp_path):
     data = json.dumps({"nbformat": 3, "worksheets": [{"cells": []}]}).encode()
-    with pytest.raises(sandbox._Invalid, match="format version 3"):
-        sandbox._code_sources(_write(tmp_path, data))
+    with pytest.raises(preparation._Invalid, match="format version 3"):
+        preparation._code_sources(_write(tmp_path, data))
