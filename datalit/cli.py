@@ -248,21 +248,14 @@ def release_feedback(exercise, course, candidates, require_manual):
     show a total missing the finding's points."""
     from datalit.errors import InvalidArgument
     from datalit.exercise import load_exercise
+    from datalit.grading.course import feedback_waiting
     from datalit.grading.course import release_feedback as run
     from datalit.grading.manual import ungraded
-    from datalit.grading.report import cohort_report, held_feedback_dir, refresh_held_view
+    from datalit.grading.report import cohort_report, refresh_views
 
     ex = load_exercise(exercise)
     mode = _released_course(ex, course)
-    held_root = held_feedback_dir(Path(course), ex.slug, "x").parent
-    waiting = list(candidates) or (
-        sorted(p.name for p in held_root.iterdir() if p.is_dir()) if held_root.is_dir() else []
-    )
-    known = [c for c in waiting if (held_root / c).is_dir()]
-    if len(known) < len(waiting):
-        # release_feedback checks the named candidates before it releases anyone: it refuses
-        # here, naming those without held feedback.
-        run(exercise=ex, course=course, candidates=list(candidates))
+    known = feedback_waiting(exercise=ex, course=course, candidates=list(candidates))
     pending = ungraded(Path(course), ex, known)
     if pending and require_manual:
         raise InvalidArgument(
@@ -270,8 +263,8 @@ def release_feedback(exercise, course, candidates, require_manual):
             f"{', '.join(pending)}. Grade them in formgrader (docs/grading.md), or release "
             "anyway with --no-require-manual; nothing was released"
         )
-    for candidate in known:  # held views were written before a reviewer graded the finding
-        refresh_held_view(course=Path(course), exercise=ex, candidate=candidate)
+    for candidate in known:  # the views were written before a reviewer graded the finding
+        refresh_views(course=Path(course), exercise=ex, candidate=candidate)
     released = run(exercise=ex, course=course, candidates=list(candidates))
     if released:
         cohort_report(course=Path(course), exercise=ex, results=[])  # with the manual grades

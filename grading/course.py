@@ -1093,6 +1093,33 @@ def _write_mail_merge(layout: Course, slug: str) -> Path:
 # --- releasing feedback (assessment mode) ------------------------------------------------------
 
 
+def feedback_waiting(
+    *, exercise: Exercise, course: Path, candidates: list[str] | None = None
+) -> list[str]:
+    """The candidates whose held feedback (assessment mode) `release_feedback` would release:
+    all who have some, or the named ones.
+
+    Raises:
+        InvalidArgument: a named candidate has no held feedback (not graded yet, or graded in
+            practice mode, where feedback is released at once).
+    """
+    from datalit.grading.report import held_feedback_dir
+
+    held_root = held_feedback_dir(Path(course), exercise.slug, "x").parent
+    held = sorted(p.name for p in held_root.iterdir() if p.is_dir()) if held_root.is_dir() else []
+    if not candidates:
+        return held
+    for c in candidates:
+        _check_component(c, "candidate id")
+    unknown = sorted(set(candidates) - set(held))
+    if unknown:
+        raise InvalidArgument(
+            f"no held feedback for {', '.join(unknown)} in {held_root}: grade them first "
+            "(`datalit grade`); practice releases write feedback at once"
+        )
+    return sorted(set(candidates))
+
+
 def release_feedback(
     *, exercise: Exercise, course: Path, candidates: list[str] | None = None
 ) -> list[str]:
@@ -1102,24 +1129,13 @@ def release_feedback(
     previous release or this one, never a mix. Returns the candidates released.
 
     Raises:
-        InvalidArgument: a named candidate has no held feedback (not graded yet, or graded in
-            practice mode, where feedback is released at once).
+        InvalidArgument: as `feedback_waiting`.
     """
     from datalit.grading.report import held_feedback_dir
 
     layout = Course(Path(course))
     held_root = held_feedback_dir(layout.root, exercise.slug, "x").parent
-    held = sorted(p.name for p in held_root.iterdir() if p.is_dir()) if held_root.is_dir() else []
-    if candidates:
-        for c in candidates:
-            _check_component(c, "candidate id")
-        unknown = sorted(set(candidates) - set(held))
-        if unknown:
-            raise InvalidArgument(
-                f"no held feedback for {', '.join(unknown)} in {held_root}: grade them first "
-                "(`datalit grade`); practice releases write feedback at once"
-            )
-        held = sorted(set(candidates))
+    held = feedback_waiting(exercise=exercise, course=course, candidates=candidates)
     for c in held:
         with _staging(layout, f"feedback-{c}") as work:
             staged = work / "feedback"

@@ -95,6 +95,16 @@ def test_a_reviewers_score_and_comment_are_read_back_and_unblock_the_release(cou
     assert view["total"]["total_points"] == pytest.approx(view["total"]["auto_points"] + 3.0)
     page = (course / "feedback" / "bob" / EX / "report.html").read_text()
     assert "with the reviewer&#39;s grade" in page or "with the reviewer's grade" in page
+    # The reviewer view, written at grading time, now has the grade and the total too.
+    reviewer = json.loads((course / "reports" / EX / "bob.json").read_text())
+    (finding,) = [p for p in reviewer["parts"] if p["id"] == "finding"]
+    assert finding["points"] == 3.0
+    assert finding["status"] == "graded_by_reviewer"
+    assert reviewer["total"]["total_points"] == view["total"]["total_points"]
+    assert (
+        "Names the duplicates, misses the orphans."
+        in (course / "reports" / EX / "bob.html").read_text()
+    )
     # And the cohort table, rewritten, has bob's finding and total, ann's still pending.
     rows = {
         r["candidate"]: r
