@@ -70,7 +70,7 @@ COLUMNS = (
     "total_points",
     "max_points",
 )
-"""The CSV's first columns; the part columns and grader_version follow."""
+"""The CSV's first columns; the part columns, grader_version and unsafe_no_sandbox follow."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,7 @@ def _row(layout, exercise: Exercise, candidate: str, grades: list) -> dict[str, 
         "parts": {p.id: None for p in exercise.parts},
         "comments": {p.id: None for p in exercise.parts if not p.auto},
         "grader_version": None,
+        "unsafe_no_sandbox": None,
     }
     if not submitted.is_dir() or submitted.is_symlink():
         return row
@@ -262,6 +263,8 @@ def _row(layout, exercise: Exercise, candidate: str, grades: list) -> dict[str, 
         "parts": parts,
         "comments": {p.id: comments.get(p.id) for p in manual},
         "grader_version": record.get("grader_version") or None,
+        # Graded with --unsafe-no-sandbox: the candidate's code ran unconfined (practice only).
+        "unsafe_no_sandbox": bool(record.get("unsafe_no_sandbox")),
     }
 
 
@@ -310,7 +313,7 @@ def _columns(exercises: list[Exercise]) -> list[str]:
             columns.append(column)
             if not part.auto:
                 columns.append(_comment_column(column))
-    return [*columns, "grader_version"]
+    return [*columns, "grader_version", "unsafe_no_sandbox"]
 
 
 def _csv_text(columns: list[str], exercises: list[Exercise], rows: list[dict]) -> str:

@@ -55,7 +55,8 @@ def manual_grades(course: Path, exercise: Exercise) -> dict[str, list[ManualGrad
     if not manual or not db.is_file():
         return {}
     try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        # as_uri() percent-encodes the path: a course folder named with ? or # stays a path.
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
         try:
             rows = con.execute(_QUERY, (exercise.slug,)).fetchall()
         finally:

@@ -126,7 +126,7 @@ def test_one_row_per_released_candidate_and_exercise_with_its_status(course, exp
         *("late_by", "auto_points", "max_auto_points", "manual_points", "total_points"),
         "max_points",
     ]
-    assert header[-1] == "grader_version"
+    assert header[-2:] == ["grader_version", "unsafe_no_sandbox"]
     # orders-cleanup's and units-and-currencies' findings are both manual parts of 4 points:
     # one column; their other parts have ids of their own.
     assert header.count("part:finding") == 1
@@ -148,6 +148,7 @@ def test_a_graded_candidate_has_the_reviewers_grade_and_total(course, exported):
     assert float(ann["part:duplicate_orders"]) == report["summary"]["parts"]["duplicate_orders"]
     assert ann["grader_version"] == report["grader_version"]
     assert ann["grader_version"].startswith("datalit ")
+    assert ann["unsafe_no_sandbox"] == "False"  # graded in the sandbox
     assert ann["email"] == "ann@example.org"
     assert ann["due"] == "2099-01-01T23:59:59Z"
     assert ann["submitted_at"].endswith("Z")
