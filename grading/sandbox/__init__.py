@@ -43,33 +43,32 @@ are modules of their own, each importing only `limits` and the stages before it:
 - `processes`: finding and killing a run's processes (by uid, or by token in unsafe mode);
 - `seccomp`: the syscall filter bwrap loads;
 - `bwrap_args`: bwrap's argv (the mount allowlist), the environment, the runner's arguments;
+- `launchers`: `BwrapLauncher` and `UnsafeLauncher`, the two ways of starting the runner;
 - `progress`: the runner's markers and the output's tail, read as untrusted;
-- `monitor`: starting the runner (in bwrap or not), watching it, killing and reaping;
+- `monitor`: the one monitor behind both launchers (start, watch, kill, reap);
 - `outcome`: `Execution`, the status and reason, the sanitized executed notebook.
 """
 
 from __future__ import annotations
 
 import errno
-import pwd
-import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from datalit.errors import InvalidArgument
-from datalit.grading.sandbox.availability import _cached_unavailable_reason, bwrap_available
+from datalit.grading.sandbox.availability import bwrap_available
 from datalit.grading.sandbox.cgroup import (
     CPU_SHARES_V1,
     CPU_WEIGHT_V2,
     cpu_cgroup_available,
     memory_cgroup_available,
 )
+from datalit.grading.sandbox.launchers import BwrapLauncher, Launcher, UnsafeLauncher
 from datalit.grading.sandbox.limits import (
     MAX_CODE_CELLS,
     MAX_NOTEBOOK_BYTES,
     MAX_SLOTS,
-    PRIVATE_DIR,
     SANDBOX_SHM_BYTES,
     SANDBOX_TMP_BYTES,
     SLOT_UID_BASE,
@@ -129,20 +128,10 @@ def execute(
     limits.check()
     if not isinstance(slot, int) or not 0 <= slot < MAX_SLOTS:
         raise InvalidArgument(f"slot must be an integer from 0 to {MAX_SLOTS - 1}, got {slot!r}")
-    uid = SLOT_UID_BASE + slot
-    if sandbox:
-        reason = _cached_unavailable_reason()
-        if reason is not None:
-            raise SandboxUnavailable(reason)
-        try:
-            owner = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            owner = None
-        if owner is not None:
-            raise InvalidArgument(
-                f"uid {uid} (slot {slot}) belongs to the account {owner!r}; sandbox slots need "
-                f"unused uids from {SLOT_UID_BASE}"
-            )
+    # The only place the mode is chosen; everything that differs between the two is the
+    # launcher's.
+    launcher: Launcher = BwrapLauncher(slot) if sandbox else UnsafeLauncher()
+    launcher.check()
     workdir = Path(workdir).absolute()
 
     def result(status, reason, **kw) -> Execution:
@@ -169,7 +158,7 @@ def execute(
     copies = _check_workdir(workdir, inputs)
     space = _WorkSpace(workdir, limits)
     try:
-        if sandbox:
+        if launcher.tmpfs:
             space.mount()
         try:
             _fill_workdir(workdir, copies, sources)
@@ -180,7 +169,7 @@ def execute(
                     f"and {limits.max_files} files (Limits.max_disk_bytes, max_files)"
                 ) from None
             raise
-        run = _launch(workdir, uid, limits, len(sources), sandbox)
+        run = _launch(launcher, workdir, limits, len(sources))
         # _launch returns once no process of the run is left: the work dir is final.
         disk_full = space.full()
         space.keep()
@@ -188,8 +177,7 @@ def execute(
         space.release()
     if isinstance(run, str):
         return result("sandbox_error", run, cells_total=len(sources))
-    if not sandbox:
-        shutil.rmtree(workdir / PRIVATE_DIR / "tmp", ignore_errors=True)
+    launcher.tidy(workdir)
     status, reason, failed = _outcome(run.run, limits, len(sources), sandbox, run.oom)
     if disk_full:
         reason += (

@@ -1,53 +1,31 @@
-"""The monitor: start the runner, watch it from outside, clean up after it.
+"""The one monitor behind both launchers: start the runner, watch it from outside, clean up.
 
 Owns the watching (`_monitor`): the per-cell and total wall-clock timeouts, measured here from
 the runner's markers and the clock, never trusted to the runner; the grace after `done`; both
 pipes drained all the time, so that the runner never blocks on a full one and the captured
-output stays bounded. And the run's life around it (`_launch`): the runner started (in bwrap or
-not) in a session of its own, in its cgroups and under the rlimits (set between fork and exec),
-the whole run killed on a timeout, and every process of it reaped before `_launch` returns, so
-the work dir is final when the outcome is read. The OOM verdict (the cgroup's counter, or the
-machine's) is taken around the run.
+output stays bounded. And the run's life around it (`_launch`): the launcher's command started
+in a session of its own, in its cgroups and under the rlimits (set between fork and exec), the
+whole run killed on a timeout, and every process of it reaped before `_launch` returns, so the
+work dir is final when the outcome is read. The OOM verdict (the cgroup's counter, or the
+machine's) is taken around the run. What differs between sandboxed and unsafe runs is the
+launcher's (launchers.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import secrets
 import selectors
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from datalit.grading.sandbox.bwrap_args import _bwrap_argv, _data_fd, _runner_args, _sandbox_env
-from datalit.grading.sandbox.cgroup import _make_cgroups, _warn_no_cgroup
-from datalit.grading.sandbox.limits import (
-    DONE_GRACE_S,
-    EXIT_GRACE_S,
-    PRIVATE_DIR,
-    RUNNER,
-    SLOT_UID_BASE,
-    Limits,
-)
-from datalit.grading.sandbox.preparation import _chown_tree
-from datalit.grading.sandbox.processes import (
-    _kill_token,
-    _kill_uid,
-    _oom_kills,
-    _preexec,
-    _rlimits,
-    _tasks_of_uid,
-)
+from datalit.grading.sandbox.launchers import Launcher, _preexec, _rlimits
+from datalit.grading.sandbox.limits import DONE_GRACE_S, EXIT_GRACE_S, Limits
+from datalit.grading.sandbox.processes import _oom_kills
 from datalit.grading.sandbox.progress import _Progress, _Tail
-from datalit.grading.sandbox.seccomp import _seccomp_program
-
-# One logger for the whole package, as when it was one module.
-log = logging.getLogger(__package__)
 
 
 @dataclass
@@ -126,63 +104,14 @@ class _Launched:
     oom: bool
 
 
-def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: bool):
-    """Start the runner (in bwrap or not), monitor it, clean up; a string means it failed."""
+def _launch(launcher: Launcher, workdir: Path, limits: Limits, cells_total: int):
+    """Start the runner with `launcher`, monitor it, clean up; a string means it failed."""
     marker_r, marker_w = os.pipe()
     fds_to_close = [marker_r, marker_w]
-    token = None
     try:
-        if sandbox:
-            # A process of this uid left by an earlier run of the slot (the grader crashed
-            # before cleaning up) would share RLIMIT_NPROC and could tamper with this run.
-            _kill_uid(uid)
-            _chown_tree(workdir, uid)
-            passwd_fd = _data_fd(
-                f"candidate:x:{uid}:{uid}:candidate:/work:/usr/sbin/nologin\n".encode()
-            )
-            group_fd = _data_fd(f"candidate:x:{uid}:\n".encode())
-            fds_to_close += [passwd_fd, group_fd]
-            program = _seccomp_program()
-            seccomp_fd = _data_fd(program) if program is not None else None
-            if seccomp_fd is not None:
-                fds_to_close.append(seccomp_fd)
-            argv = _bwrap_argv(
-                workdir=workdir,
-                uid=uid,
-                marker_fd=marker_w,
-                limits=limits,
-                passwd_fd=passwd_fd,
-                group_fd=group_fd,
-                seccomp_fd=seccomp_fd,
-            )
-            pass_fds = tuple(fds_to_close[1:])
-            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-            cwd = "/"
-            nproc = limits.max_processes
-        else:
-            tmp = workdir / PRIVATE_DIR / "tmp"
-            tmp.mkdir(mode=0o700)
-            python_bin = str(Path(sys.executable).parent)
-            env = _sandbox_env(str(workdir), python_bin, str(tmp))
-            # No pid namespace to kill: processes are found again by this token (best effort;
-            # code that scrubs its environment escapes it, which is why this mode is unsafe).
-            token = f"DATALIT_RUN_TOKEN={secrets.token_hex(16)}"
-            env["DATALIT_RUN_TOKEN"] = token.split("=", 1)[1]
-            argv = _runner_args(
-                sys.executable, str(RUNNER.resolve()), str(workdir), marker_w, limits
-            )
-            pass_fds = (marker_w,)
-            cwd = str(workdir)
-            nproc = limits.max_processes
-            if os.geteuid() != 0:
-                # RLIMIT_NPROC counts every process of the user, not just this run's.
-                nproc += _tasks_of_uid(os.getuid())
-        cgroups = _make_cgroups(uid - SLOT_UID_BASE, limits.memory_budget()) if sandbox else None
+        command = launcher.command(workdir, limits, marker_w, fds_to_close)
+        cgroups = launcher.cgroups(limits)
         cgroup = cgroups.memory if cgroups is not None else None
-        if cgroups is not None:
-            for controller in ("memory", "cpu"):
-                if getattr(cgroups, controller) is None:
-                    _warn_no_cgroup(controller)
         cgroup_fds = []
         for group in cgroups.joined if cgroups is not None else ():
             cgroup_fds.append(os.open(group.procs, os.O_WRONLY | os.O_CLOEXEC))
@@ -190,15 +119,15 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
         oom_before = cgroup.oom_kills() if cgroup is not None else _oom_kills()
         try:
             proc = subprocess.Popen(
-                argv,
+                command.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                pass_fds=pass_fds,
-                cwd=cwd,
-                env=env,
+                pass_fds=command.pass_fds,
+                cwd=command.cwd,
+                env=command.env,
                 start_new_session=True,
-                preexec_fn=_preexec(_rlimits(limits, nproc), cgroup_fds),
+                preexec_fn=_preexec(_rlimits(limits, command.nproc), cgroup_fds),
             )
         except (OSError, subprocess.SubprocessError) as e:
             return f"the grader could not start the sandbox ({getattr(e, 'strerror', None) or e})"
@@ -207,12 +136,12 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
         fds_to_close = [marker_r]
 
         def kill() -> None:
-            # SIGKILL bwrap's process group (start_new_session); with --unshare-pid and
-            # --die-with-parent the namespace's init, and with it every process inside, dies too.
+            # SIGKILL the started process's group (start_new_session). Sandboxed, that is bwrap:
+            # with --unshare-pid and --die-with-parent the namespace's init, and with it every
+            # process inside, dies too. What a process group does not hold is the launcher's.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            if token is not None:
-                _kill_token(token.encode())
+            launcher.kill_strays()
 
         try:
             run = _monitor(proc, marker_r, limits, cells_total, kill)
@@ -221,16 +150,9 @@ def _launch(workdir: Path, uid: int, limits: Limits, cells_total: int, sandbox: 
                 kill()
             proc.wait()
             proc.stdout.close()
-            if sandbox:
-                run_leftovers = _kill_uid(uid)
-            else:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                run_leftovers = _kill_token(token.encode())
+            run_leftovers = launcher.reap(proc)
         run.leftovers = run_leftovers
-        if sandbox and run_leftovers:
-            # Should not happen (the pid namespace dies with bwrap); worth knowing if it does.
-            log.warning("killed %d leftover process(es) of uid %d", run_leftovers, uid)
+        launcher.report_leftovers(run_leftovers)
         oom_after = cgroup.oom_kills() if cgroup is not None else _oom_kills()
         oom = oom_before is not None and oom_after is not None and oom_after > oom_before
         if cgroups is not None:

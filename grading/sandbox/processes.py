@@ -3,19 +3,16 @@
 Owns the reaping: by uid for sandboxed runs (every process of the slot's uid, before a run and
 after it), and by an environment token for unsafe runs (which share the user's uid and have no
 pid namespace). Kills go through a pidfd and re-check ownership, so a recycled pid is never hit.
-Also the machine-wide OOM-kill counter, the fallback where no memory cgroup counts a run's own,
-and the rlimits every process of a run starts with.
+Also the machine-wide OOM-kill counter, the fallback where no memory cgroup counts a run's own.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import time
-from collections.abc import Sequence
 
-from datalit.grading.sandbox.limits import CLEANUP_TIMEOUT_S, Limits
+from datalit.grading.sandbox.limits import CLEANUP_TIMEOUT_S
 
 
 def _proc_status_uids(pid: str) -> set[int]:
@@ -119,38 +116,3 @@ def _oom_kills() -> int | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-def _rlimits(limits: Limits, nproc: int) -> list[tuple[int, int, int]]:
-    wanted = [
-        (resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
-        (resource.RLIMIT_NPROC, nproc, nproc),
-        (resource.RLIMIT_FSIZE, limits.max_file_bytes, limits.max_file_bytes),
-        (resource.RLIMIT_NOFILE, limits.max_open_files, limits.max_open_files),
-        # Soft limit: SIGXCPU; one more second: SIGKILL even if SIGXCPU is caught.
-        (resource.RLIMIT_CPU, limits.cpu_limit(), limits.cpu_limit() + 1),
-        (resource.RLIMIT_CORE, 0, 0),
-    ]
-    out = []
-    for res, soft, hard in wanted:
-        _, cur_hard = resource.getrlimit(res)
-        if cur_hard != resource.RLIM_INFINITY:  # only root may raise a hard limit
-            hard = min(hard, cur_hard)
-            soft = min(soft, hard)
-        out.append((res, soft, hard))
-    return out
-
-
-def _preexec(rlimits, cgroup_fds: Sequence[int] = ()):
-    # Runs in the child between fork and exec. It only calls setrlimit with precomputed values
-    # and writes to already open descriptors (no imports, no locks), which keeps preexec_fn's
-    # usual hazard in threaded parents away.
-    def apply():
-        for fd in cgroup_fds:
-            # "0" moves the writing process: bwrap and everything it starts are in the cgroups
-            # before any of them exists.
-            os.write(fd, b"0")
-        for res, soft, hard in rlimits:
-            resource.setrlimit(res, (soft, hard))
-
-    return apply
