@@ -14,8 +14,9 @@ one, and starve an honest notebook into its wall-clock timeout. Where a cpu cont
 writable, every slot gets its own cpu cgroup with the same weight (v2 `cpu.weight`, v1
 `cpu.shares`): a slot gets at least its share of the CPU whatever its processes do (and tasks
 in a cgroup other than the root are not autogrouped). Where none is, the fallback is the
-session: bwrap starts every run in a session of its own (--new-session) and seccomp refuses
-setsid() inside, so each slot stays ONE autogroup. The last line of defence is in the batch
+session: bwrap starts every run in a session of its own (--new-session) and seccomp makes
+setsid() inside a no-op that reports success (honest code calling it keeps working), so each slot
+stays ONE autogroup. The last line of defence is in the batch
 loop (grader.py): a run that hits a wall-clock limit while another slot was busy is graded
 again alone before anything is recorded.
 
