@@ -213,7 +213,7 @@ def release(exercise, course, roster, secret_file, mode, force, due):
     would change anyone's data or keys is refused (exit 2) unless --force."""
     from datalit.exercise import load_exercise
     from datalit.grading.course import release as run_release
-    from datalit.grading.handout import parse_due
+    from datalit.grading.course.handout import parse_due
 
     summary = run_release(
         exercise=load_exercise(exercise),

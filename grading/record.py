@@ -411,8 +411,8 @@ def _cell_name(part: Part) -> str:
 
 def _submission_timestamp(course: Path, slug: str, candidate: str) -> dt.datetime | None:
     """nbgrader's submitted/<candidate>/<exercise>/timestamp.txt as naive UTC (nbgrader's own
-    convention), if readable (`datalit.grading.handout.submission_time`)."""
-    from datalit.grading.handout import submission_time
+    convention), if readable (`datalit.grading.course.handout.submission_time`)."""
+    from datalit.grading.course.handout import submission_time
 
     stamp = submission_time(course, slug, candidate)
     return None if stamp is None else stamp.replace(tzinfo=None)

@@ -73,7 +73,13 @@ from datalit.grading.bounded import (
     size_text,
     within,
 )
-from datalit.grading.handout import format_time, late_text, lateness, recorded_due, submission_time
+from datalit.grading.course.handout import (
+    format_time,
+    late_text,
+    lateness,
+    recorded_due,
+    submission_time,
+)
 from datalit.grading.manual import manual_grades
 from datalit.grading.parts import REGISTRY, kind_of
 from datalit.grading.record import check_candidate, write_atomic
