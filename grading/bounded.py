@@ -25,22 +25,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from markupsafe import escape
 
 from datalit.errors import InvalidArgument
+from datalit.grading import seams
 
 log = logging.getLogger(__name__)
 
 KiB = 1024
 MiB = 1024 * KiB
-
-TEST_BOUNDS_ENV = "DATALIT_TEST_BOUNDS"
-"""Tests only: a JSON object overriding some fields of `Bounds` (e.g. `{"markdown_bytes": 8192}`),
-so an end-to-end test can reach a bound with a small fixture."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,17 +79,15 @@ class Bounds:
 
 
 def bounds() -> Bounds:
-    """The bounds in force: the defaults, or the test override of `TEST_BOUNDS_ENV`."""
-    override = os.environ.get(TEST_BOUNDS_ENV)
-    if not override:
+    """The bounds in force: the defaults, or lower ones a test plan sets at the `seams.BOUNDS`
+    seam (so small fixtures reach them)."""
+    override = seams.value(seams.BOUNDS, None)
+    if override is None:
         return Bounds()
     try:
-        fields = json.loads(override)
-        return Bounds(**fields)
-    except (ValueError, TypeError) as exc:
-        raise InvalidArgument(
-            f"{TEST_BOUNDS_ENV} is not a JSON object of Bounds fields: {exc}"
-        ) from None
+        return Bounds(**override)
+    except TypeError as exc:
+        raise InvalidArgument(f"the test plan's bounds are not Bounds fields: {exc}") from None
 
 
 # --- sizes ------------------------------------------------------------------------------------
@@ -239,7 +233,6 @@ def within(text: str, limit: int, fallback: Callable[[], str], *, what: str) -> 
 
 
 __all__ = [
-    "TEST_BOUNDS_ENV",
     "Bounds",
     "bounds",
     "clean",

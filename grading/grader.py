@@ -59,6 +59,7 @@ from pathlib import Path
 
 from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import Exercise, load_exercise
+from datalit.grading import seams
 from datalit.grading.results import (
     NEEDS_MANUAL,
     NOT_ATTEMPTED,
@@ -84,9 +85,6 @@ POLL_S = 0.2
 GRADER_ERROR = "grader_error"
 """Status of a submission the grader itself failed on (a bug); recorded with 0 points and
 regraded by the next run."""
-TEST_CRASH_ENV = "DATALIT_TEST_CRASH_WORKER"
-"""Tests only: a candidate id whose grading SIGKILLs its worker process, the way a native crash
-in a parsing library (or the kernel's OOM killer) would."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -342,8 +340,7 @@ def grade_one(job: Job) -> GradeResult:
             score=_zero_score(exercise, NOT_ATTEMPTED, reason),
             duration_s=time.perf_counter() - start,
         )
-    if os.environ.get(TEST_CRASH_ENV) == job.candidate:
-        os.kill(os.getpid(), signal.SIGKILL)
+    seams.reach(seams.WORKER_GRADING, candidate=job.candidate)  # the fault tests kill here
     limits = Limits(
         memory_bytes=exercise.limits.memory_mb * 1024**2,
         cell_timeout_s=exercise.limits.cell_timeout_s,

@@ -66,6 +66,7 @@ from typing import Any
 
 from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import SLUG, Exercise, Part
+from datalit.grading import seams
 from datalit.grading.parts import get as get_kind
 from datalit.grading.results import NEEDS_MANUAL, GradeResult
 
@@ -87,8 +88,6 @@ SCORE_DIGITS = 6
 STUDENT_FIELDS = ("first_name", "last_name", "email", "lms_user_id")
 GRADER_ERROR = "grader_error"
 """The status of a result the grader itself failed on (see grader.py)."""
-TEST_PAUSE_ENV = "DATALIT_TEST_PAUSE_IN_RECORD"
-"""Tests only: seconds to sleep inside the gradebook transaction, rows flushed, before commit."""
 
 # Candidate ids become file names and nbgrader student ids (String(128)).
 _UNSAFE_ID = re.compile(r"[/\\\x00-\x1f\x7f]")
@@ -776,7 +775,7 @@ def _sync_gradebook(
                     session.rollback()
                     return False
                 session.flush()
-                _pause_for_tests()
+                seams.reach(seams.IN_RECORD_TRANSACTION)  # the fault tests pause here
                 session.commit()
                 return True
             except BaseException:
@@ -784,12 +783,6 @@ def _sync_gradebook(
                 raise
     finally:
         engine.dispose()
-
-
-def _pause_for_tests() -> None:
-    pause = os.environ.get(TEST_PAUSE_ENV)
-    if pause:
-        time.sleep(float(pause))
 
 
 def _apply(session, course_id, exercise, candidate, entry, student, timestamp) -> _Changes:

@@ -65,7 +65,7 @@ def build_course(course: Path, kinds: dict[str, str | bytes]) -> Path:
 def grade_env(work_root: Path, **extra: str) -> dict[str, str]:
     """The environment of a `datalit grade` run with a private work folder (slot locks stay
     machine-wide: they keep grader runs of every test and every user apart)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATALIT_TEST_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATALIT_TEST_")}  # no plan
     env["DATALIT_WORK_ROOT"] = str(work_root)
     env.update(extra)
     return env

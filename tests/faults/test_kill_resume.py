@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from datalit.grading.grader import grader_version
-from datalit.grading.record import TEST_PAUSE_ENV, ledger_is_current
+from datalit.grading.record import ledger_is_current
 from tests.faults._helpers import (
     EXERCISE,
     Tracker,
@@ -42,6 +42,7 @@ from tests.faults._helpers import (
     ticks_now,
     wait_gone,
 )
+from tests.seams.fault_plan import plan_env
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root")
 
@@ -98,7 +99,7 @@ def check_kill_and_resume(tmp_path: Path, n: int, *, group: bool, in_transaction
     kinds = kinds_for(n)
     course = build_course(tmp_path / "course", kinds)
     work = tmp_path / "work"
-    env = grade_env(work, **({TEST_PAUSE_ENV: "0.4"} if in_transaction else {}))
+    env = grade_env(work, **(plan_env(pause_in_record=0.4) if in_transaction else {}))
     tracker, killed_at, _ = kill_mid_batch(
         course, env, min_ledgers=max(2, n // 5), group=group, in_transaction=in_transaction
     )
@@ -183,7 +184,7 @@ def test_a_worker_dying_on_a_submission_records_an_error_and_the_batch_goes_on(t
     kinds = {"c00": "untouched", "c01": "reference"}
     course = build_course(tmp_path / "course", kinds)
     work = tmp_path / "work"
-    run = start_grade(course, grade_env(work, DATALIT_TEST_CRASH_WORKER="c01"))
+    run = start_grade(course, grade_env(work, **plan_env(kill_worker="c01")))
     tracker = Tracker(run.pid)
     returncode = run.wait(timeout=900)
     tracker.stop()

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from datalit.errors import InvalidArgument
 from datalit.grading.bounded import (
-    TEST_BOUNDS_ENV,
     Bounds,
     bounds,
     cut,
@@ -22,6 +21,7 @@ from datalit.grading.bounded import (
     water_level,
     within,
 )
+from tests.seams.fault_plan import lower_bounds
 
 
 def test_sizes_are_measured_as_written():
@@ -85,13 +85,13 @@ def test_within_replaces_a_file_over_its_bound():
     assert within("x" * 11, 10, lambda: "fallback", what="x") == "fallback"
 
 
-def test_the_bounds_can_be_lowered_for_tests_only_by_their_variable(monkeypatch):
+def test_the_bounds_can_be_lowered_for_tests_only_by_a_fault_plan(monkeypatch):
     assert bounds() == Bounds()
-    monkeypatch.setenv(TEST_BOUNDS_ENV, json.dumps({"markdown_bytes": 4096}))
+    lower_bounds(monkeypatch, markdown_bytes=4096)
     assert bounds().markdown_bytes == 4096
     assert bounds().report_bytes == Bounds().report_bytes
-    monkeypatch.setenv(TEST_BOUNDS_ENV, '{"no_such_bound": 1}')
-    with pytest.raises(InvalidArgument, match=TEST_BOUNDS_ENV):
+    lower_bounds(monkeypatch, no_such_bound=1)
+    with pytest.raises(InvalidArgument, match="the test plan's bounds are not Bounds fields"):
         bounds()
     with pytest.raises(InvalidArgument, match="positive"):
         Bounds(report_bytes=0)

@@ -26,7 +26,6 @@ import pytest
 from datalit.errors import DatalitError, InvalidArgument
 from datalit.exercise import Exercise, load_exercise
 from datalit.grading.record import (
-    TEST_PAUSE_ENV,
     ensure_course,
     gradebook_url,
     ledger_is_current,
@@ -35,6 +34,7 @@ from datalit.grading.record import (
     record,
 )
 from datalit.grading.results import NEEDS_MANUAL, SCORED, GradeResult, PartScore, Score
+from tests.seams.fault_plan import plan_env
 
 REPO = Path(__file__).resolve().parents[2]
 NBGRADER = Path(sys.executable).parent / "nbgrader"
@@ -432,7 +432,7 @@ def test_sigkill_inside_the_transaction_records_nothing_of_that_submission(tmp_p
     record(course=course, exercise=EXERCISE, result=result_for("bo", 0.5))
     victim, fraction = ("cy", 0.25) if case == "new submission" else ("bo", 0.75)
 
-    proc = child(tmp_path, course, f"{victim}={fraction}", env={TEST_PAUSE_ENV: "60"})
+    proc = child(tmp_path, course, f"{victim}={fraction}", env=plan_env(pause_in_record=60))
     journal = course / "gradebook.db-journal"
     # The rows are flushed into the open transaction once SQLite has a journal.
     wait_for(journal.exists, proc)

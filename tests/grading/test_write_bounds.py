@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from datalit.grading.bounded import TEST_BOUNDS_ENV, Bounds
+from datalit.grading.bounded import Bounds
 from datalit.grading.record import load_ledger, record
 from datalit.grading.report import cohort_report, report
 from datalit.grading.results import Validation
 from tests.grading.test_report import EXERCISE, KIT, SUITE, execution, expectation, graded
+from tests.seams.fault_plan import lower_bounds
 
 EVIL = "http://evil.example/pixel.png"
 HOSTILE_TEXT = (
@@ -134,7 +135,7 @@ def test_reports_stay_within_their_bound_by_default(tmp_path):
 
 
 def test_a_report_over_its_bound_is_a_short_valid_report_that_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv(TEST_BOUNDS_ENV, json.dumps({"report_bytes": 24_000}))
+    lower_bounds(monkeypatch, report_bytes=24_000)
     result = graded(validation=inflating_validation("&" * 2000))
     paths = report(course=tmp_path, exercise=EXERCISE, result=result, kit_anomalies=KIT)
     for path in report_files(paths):
@@ -154,7 +155,7 @@ def test_a_report_over_its_bound_is_a_short_valid_report_that_says_so(tmp_path, 
 
 
 def test_the_cohort_files_are_bounded(tmp_path, monkeypatch):
-    monkeypatch.setenv(TEST_BOUNDS_ENV, json.dumps({"cohort_bytes": 40_000}))
+    lower_bounds(monkeypatch, cohort_bytes=40_000)
     results = [graded(candidate=f"candidate-{i:03}") for i in range(200)]
     html = cohort_report(course=tmp_path, exercise=EXERCISE, results=results)
     for path in (html, html.with_suffix(".json"), html.with_suffix(".csv")):
@@ -202,7 +203,7 @@ def test_the_ledger_keeps_a_bounded_reason(tmp_path):
 
 @pytest.mark.parametrize("limit", [2000, 50_000])
 def test_a_report_is_never_written_half(tmp_path, monkeypatch, limit):
-    monkeypatch.setenv(TEST_BOUNDS_ENV, json.dumps({"report_bytes": limit}))
+    lower_bounds(monkeypatch, report_bytes=limit)
     paths = report(
         course=tmp_path,
         exercise=EXERCISE,

@@ -4,7 +4,7 @@ and every file the grader wrote from candidate content is within its bound and v
 
 The checks of every candidate read the default batch (shared with test_hostile.py), graded with
 the default bounds. The inflation checks read a small batch of their own (`few`), graded with
-lowered bounds (`DATALIT_TEST_BOUNDS`), so the small h28-markdown-inflation fixture reaches them:
+lowered bounds (a fault plan at `seams.BOUNDS`), so the small h28-markdown-inflation fixture reaches them:
 unbounded, its `&` and `<` cells would make its autograded notebook larger than the bound (each
 `&` is five bytes once escaped) and its printed `&` its reviewer page. The default bounds are
 also covered by tests/grading/test_autograded.py and test_write_bounds.py.
@@ -20,10 +20,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from datalit.grading.bounded import TEST_BOUNDS_ENV, Bounds, json_size
+from datalit.grading.bounded import Bounds, json_size
 from tests.grading.rendered import formgrader_problems
 from tests.grading.test_write_bounds import page_problems
 from tests.hostile.conftest import NOTEBOOK, SLUG, SUBMISSIONS, Batch, build_batch
+from tests.seams.fault_plan import plan_env
 
 BOUNDS = {
     "markdown_chars": 16 * 1024,
@@ -49,7 +50,7 @@ def few(tmp_path_factory) -> Batch:
         tmp_path_factory,
         slow=False,
         only=(IMAGES, INFLATION),
-        extra_env={TEST_BOUNDS_ENV: json.dumps(BOUNDS)},
+        extra_env=plan_env(bounds=BOUNDS),
     )
 
 
