@@ -1,6 +1,6 @@
 """The dataclasses the grading stages return. Each stage is a function in its own module:
 
-execute (sandbox/) -> Execution · extract (extract.py) -> Extracted · validate (validate.py) ->
+execute (sandbox/) -> Execution · extract (extract/) -> Extracted · validate (validate.py) ->
 Validation · score (score.py) -> Score · record (record.py) -> Recorded · report (report.py) ->
 Reports. The grader (grader.py) chains them into one GradeResult per submission.
 

@@ -10,7 +10,7 @@ A kind declares, in one place, everything the engine needs to know about it:
 - which planted anomalies it catches, for check-exercise's coverage (`catchers`);
 - what the reviewer view shows of it beyond the common facts (`reviewer_facts`).
 
-The engine (exercise.py, score.py, coverage.py, check.py, course.py, report.py) dispatches
+The engine (exercise.py, score.py, coverage.py, check.py, course/, report) dispatches
 through `get(name)`; no `if kind == ...` lives outside a kind's own module. Adding a kind is one
 file in this folder plus its test (docs/authoring.md walks through one).
 """
