@@ -31,7 +31,7 @@ from datalit.grading.bounded import (
     water_level,
     within,
 )
-from datalit.grading.grader import MAX_SUBMISSION_BYTES
+from datalit.grading.grader.jobs import MAX_SUBMISSION_BYTES
 from datalit.grading.inert import Inert, inert_markdown
 
 

@@ -146,7 +146,8 @@ def test_nbgraders_own_feedback_tools_leave_datalits_files_alone(course):
 
 
 def test_an_older_course_config_gets_nbgraders_folders_set_apart(tmp_path):
-    from datalit.grading.record import CONFIG, _ensure_config, _read_config
+    from datalit.grading.record import CONFIG
+    from datalit.grading.record.config import _ensure_config, _read_config
 
     (tmp_path / CONFIG).write_text(
         "c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = 'hr-2026'\n",

@@ -107,7 +107,7 @@ def check_result(fuzz: FuzzCourse, result, data: bytes) -> None:
     assert submission_counts(fuzz.course) == {CANDIDATE: 1}
     assert_record_consistent(fuzz.course)
     # Nothing of the run is left: no process of the slot's uid, no work dir.
-    uid = 64000 + grader._slot if grader._slot is not None else None
+    uid = 64000 + grader.slots._slot if grader.slots._slot is not None else None
     assert not [p for _, p in processes().values() if p.uid == uid]
     assert leftover_work(fuzz.work) == []
 

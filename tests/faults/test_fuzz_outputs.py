@@ -69,11 +69,15 @@ class OutputsCourse:
         self._n = 0
 
     def _reference_outputs(self) -> dict[str, bytes]:
-        workdir = grader._new_workdir("reference")
+        workdir = grader.slots._new_workdir("reference")
         try:
             inputs = {f"data/{p.name}": p for p in sorted(self.data.iterdir())}
             run = execute(
-                REFERENCE, workdir=workdir, inputs=inputs, limits=Limits(), slot=grader._own_slot()
+                REFERENCE,
+                workdir=workdir,
+                inputs=inputs,
+                limits=Limits(),
+                slot=grader.slots._own_slot(),
             )
             assert run.status == "completed", run.reason
             return {name: (workdir / path).read_bytes() for name, path in PATHS.items()}
