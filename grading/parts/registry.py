@@ -130,7 +130,7 @@ class PartKind:
         return ()
 
     def reviewer_facts(self, part: Part, facts: Any) -> dict[str, Any]:
-        """Extra facts of this part for the reviewer view (`facts` is report.py's _Facts)."""
+        """Extra facts of this part for the reviewer view (`facts` is report/facts.py's _Facts)."""
         return {}
 
 
