@@ -1,6 +1,6 @@
 """Manual grades: what reviewers gave in formgrader, read back from nbgrader's gradebook.
 
-datalit writes the auto-graded parts into `COURSE/gradebook.db` (record.py); a reviewer grades
+datalit writes the auto-graded parts into `COURSE/gradebook.db` (record/); a reviewer grades
 the manual parts (the written finding) in nbgrader's formgrader, which writes `manual_score` on
 the part's Grade row and the reviewer's text on the Comment row of its solution cell. This
 module only reads: the database is opened read-only (SQLite `mode=ro`), so nothing here can

@@ -1,8 +1,8 @@
 """The dataclasses the grading stages return. Each stage is a function in its own module:
 
 execute (sandbox/) -> Execution · extract (extract/) -> Extracted · validate (validate.py) ->
-Validation · score (score.py) -> Score · record (record.py) -> Recorded · report (report.py) ->
-Reports. The grader (grader.py) chains them into one GradeResult per submission.
+Validation · score (score.py) -> Score · record (record/) -> Recorded · report (report/) ->
+Reports. The grader (grader/) chains them into one GradeResult per submission.
 
 Everything here is plain data computed by trusted code; nothing in it was unpickled from the
 sandbox. Text that came from the candidate (messages, values) is marked as such and must be

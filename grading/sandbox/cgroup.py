@@ -17,7 +17,7 @@ in a cgroup other than the root are not autogrouped). Where none is, the fallbac
 session: bwrap starts every run in a session of its own (--new-session) and seccomp makes
 setsid() inside a no-op that reports success (honest code calling it keeps working), so each slot
 stays ONE autogroup. The last line of defence is in the batch
-loop (grader.py): a run that hits a wall-clock limit while another slot was busy is graded
+loop (grading/grader/loop.py): a run that hits a wall-clock limit while another slot was busy is graded
 again alone before anything is recorded.
 
 Owns finding the cgroup hierarchies (v2, or v1's memory and cpu), making the slot's groups with
