@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import datalit as _datalit
+
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 EX, OTHER = "orders-cleanup", "units-and-currencies"
@@ -26,14 +28,7 @@ COMMENT = "Names the duplicates, misses the orphans."
 
 
 def datalit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "datalit"), *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+    return _datalit(*args, cwd=cwd, timeout=300)
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -11,27 +11,20 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent
+from tests.cli import datalit as _datalit
+
 EX = "orders-cleanup"
 NOTEBOOK = f"{EX}.ipynb"
 IDS = ("ann", "bob", "carol", "dave", "erin", "fay")
 
 
 def datalit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "datalit"), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "TZ": "UTC"},
-    )
+    return _datalit(*args, env={"TZ": "UTC"})  # the test's times are UTC
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import pytest
 
 from datalit.exercise import load_exercise
 from datalit.grading.manual import manual_grades
+from tests.cli import datalit as _datalit
 from tests.formgrader_api import grade_in_formgrader as grade_finding
 from tests.formgrader_api import running_formgrader
 
@@ -28,9 +29,7 @@ EX = "orders-cleanup"
 
 
 def datalit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "datalit"), *args], capture_output=True, text=True, timeout=600, check=False
-    )
+    return _datalit(*args)
 
 
 @pytest.fixture(scope="module")

@@ -190,6 +190,19 @@ class _Facts(_Details):
             facts["stream_tail"] = _text(tail[-MAX_STREAM:], limit=MAX_STREAM)
         return facts
 
+    def _part_head(self, part, ps: PartScore | None) -> dict[str, Any]:
+        """What both views say first of a part (in this order: the JSON is compared byte for
+        byte between runs)."""
+        return {
+            "id": part.id,
+            "title": _text(part.title),
+            "kind": part.kind,
+            "points": self._points(part, ps),
+            "max_points": _number(part.points),
+            "status": self._status(part, ps),
+            "feedback": self._feedback(part, ps),
+        }
+
     def candidate_view(self) -> dict[str, Any]:
         """The allowlisted facts a candidate may see (see the module docstring)."""
         parts = []
@@ -199,13 +212,7 @@ class _Facts(_Details):
             hidden = [r for r in mine if not r.public]
             parts.append(
                 {
-                    "id": part.id,
-                    "title": _text(part.title),
-                    "kind": part.kind,
-                    "points": self._points(part, ps),
-                    "max_points": _number(part.points),
-                    "status": self._status(part, ps),
-                    "feedback": self._feedback(part, ps),
+                    **self._part_head(part, ps),
                     "checks": [
                         {
                             "feedback": _text(r.feedback),
@@ -245,13 +252,7 @@ class _Facts(_Details):
         for part, ps in self._parts():
             parts.append(
                 {
-                    "id": part.id,
-                    "title": _text(part.title),
-                    "kind": part.kind,
-                    "points": self._points(part, ps),
-                    "max_points": _number(part.points),
-                    "status": self._status(part, ps),
-                    "feedback": self._feedback(part, ps),
+                    **self._part_head(part, ps),
                     "anomalies": list(part.anomalies),
                     "details": self._titled(_plain(ps.details if ps else {})),
                     "checks": [self._check(r) for r in self.checks if r.part == part.id],
